@@ -1,0 +1,189 @@
+"""DuckDB access: SQL files from sql/, read-only reads for analyses, one writer.
+
+Every SQL statement lives in ``sql/<layer>/<name>.sql``.  Statements take
+named parameters (``$as_of_end``) bound by DuckDB, never string formatting of
+values.  Identifiers (table names) are substituted from a fixed allow-list
+with ``{{name}}`` placeholders.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from datetime import date
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import polars as pl
+
+from tasks.vocabulary import SCHEMAS, SQL_DIR
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+DUCKDB_SETTINGS = {
+    # never download extensions at run time
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the DuckDB file for writing."""
+
+
+def sql_text(name: str, **identifiers: str) -> str:
+    """Load ``sql/<name>.sql`` (name like 'staging/applications') and substitute identifiers."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.exists():
+        raise FileNotFoundError(f"no SQL file {path.relative_to(SQL_DIR.parent)}")
+    text = path.read_text(encoding="utf-8")
+    for key, value in identifiers.items():
+        if not _IDENT.match(value):
+            raise ValueError(f"unsafe SQL identifier {value!r}")
+        text = text.replace("{{" + key + "}}", value)
+    if "{{" in text:
+        missing = sorted(set(re.findall(r"\{\{(\w+)\}\}", text)))
+        raise ValueError(f"sql/{name}.sql needs identifiers: {', '.join(missing)}")
+    return text
+
+
+def _config() -> dict:
+    cfg = dict(DUCKDB_SETTINGS)
+    threads = os.environ.get("EDI_RECRUIT_DUCKDB_THREADS")
+    if threads:
+        cfg["threads"] = threads
+    mem = os.environ.get("EDI_RECRUIT_DUCKDB_MEMORY_LIMIT")
+    if mem:
+        cfg["memory_limit"] = mem
+    return cfg
+
+
+def connect(db_path: str | Path, read_only: bool = False, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse.  A write connection creates the schemas.
+
+    When another process holds the file, retry for ``wait_seconds`` and then
+    raise :class:`WarehouseBusy` with a clear message.
+    """
+    db_path = str(db_path)
+    if read_only and not Path(db_path).exists():
+        raise FileNotFoundError(f"no warehouse at {db_path}: run `edi-recruit ingest` or `edi-recruit run` first")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(db_path, read_only=read_only, config=_config())
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"the warehouse {db_path} is in use by another process; wait for it to finish"
+                ) from exc
+            time.sleep(0.5)
+    if not read_only:
+        for schema in SCHEMAS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    return con
+
+
+@contextlib.contextmanager
+def reading(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(db_path, read_only=True, wait_seconds=60)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def writing(db_path: str | Path, wait_seconds: float = 600) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(db_path, read_only=False, wait_seconds=wait_seconds)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str):
+    """Execute every statement of ``sql/<name>.sql``; return the last relation's result as a polars frame if any."""
+    text = sql_text(name, **identifiers)
+    statements = [s for s in _split_statements(text) if s.strip()]
+    result = None
+    for stmt in statements:
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in stmt}
+        result = con.execute(stmt, used) if used else con.execute(stmt)
+    return result
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> pl.DataFrame:
+    res = run_sql(con, name, params, **identifiers)
+    return res.pl() if res is not None else pl.DataFrame()
+
+
+def _split_statements(text: str) -> list[str]:
+    # statements are separated by a semicolon at the end of a line; SQL files
+    # here never put semicolons inside string literals at line ends.
+    lines, out, buf = text.splitlines(), [], []
+    for line in lines:
+        stripped = line.split("--", 1)[0].rstrip()
+        buf.append(line)
+        if stripped.endswith(";"):
+            out.append("\n".join(buf))
+            buf = []
+    if "".join(buf).strip():
+        out.append("\n".join(buf))
+    return out
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, _, table = qualified.partition(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+# --------------------------------------------------------------------------
+# Point-in-time reads of the marts for analyses
+# --------------------------------------------------------------------------
+MART_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
+    # a record is visible to a run for as_of=M if all these dates are <= end of M
+    "application_funnel": ("advert_date", "applied_date"),
+    "score_sheets": ("advert_date", "applied_date"),
+    "assessment_texts": ("advert_date", "written_date"),
+    "ceo_letter_texts": ("advert_date", "written_date"),
+    "panel_members": ("advert_date",),
+    "vacancy_features": ("advert_date",),
+    "workforce": ("snapshot_month",),
+}
+MART_WINDOW_COLUMN: dict[str, str] = {
+    "application_funnel": "advert_date", "score_sheets": "advert_date",
+    "assessment_texts": "advert_date", "ceo_letter_texts": "advert_date",
+    "panel_members": "advert_date", "vacancy_features": "advert_date",
+    "workforce": "snapshot_month",
+}
+
+
+def load_mart(ctx, name: str, columns: list[str] | None = None, window: bool = False) -> pl.DataFrame:
+    """Read ``marts.<name>`` as of ``ctx.as_of`` (records dated after the month end are excluded).
+
+    ``window=True`` also applies the run's analysis window (``ctx.window_start``).
+    """
+    if name not in MART_DATE_COLUMNS:
+        raise ValueError(f"unknown mart {name!r}; known: {', '.join(sorted(MART_DATE_COLUMNS))}")
+    cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    where = [f'"{c}" <= $as_of_end' for c in MART_DATE_COLUMNS[name]]
+    params: dict = {"as_of_end": ctx.as_of_end}
+    if window and ctx.window_start is not None:
+        where.append(f'"{MART_WINDOW_COLUMN[name]}" >= $window_start')
+        params["window_start"] = ctx.window_start
+    sql = f"SELECT {cols} FROM marts.{name} WHERE {' AND '.join(where)}"
+    with reading(ctx.db_path) as con:
+        return con.execute(sql, params).pl()
+
+
+def as_date(value: str | date) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
