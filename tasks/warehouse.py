@@ -59,7 +59,8 @@ def _config() -> dict:
     return cfg
 
 
-def connect(db_path: str | Path, read_only: bool = False, wait_seconds: float = 0.0) -> duckdb.DuckDBPyConnection:
+def connect(db_path: str | Path, read_only: bool = False, wait_seconds: float = 0.0,
+            create_schemas: bool | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse.  A write connection creates the schemas.
 
     When another process holds the file, retry for ``wait_seconds`` and then
@@ -81,7 +82,7 @@ def connect(db_path: str | Path, read_only: bool = False, wait_seconds: float = 
                     f"the warehouse {db_path} is in use by another process; wait for it to finish"
                 ) from exc
             time.sleep(0.5)
-    if not read_only:
+    if create_schemas if create_schemas is not None else not read_only:
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     return con
@@ -89,7 +90,16 @@ def connect(db_path: str | Path, read_only: bool = False, wait_seconds: float = 
 
 @contextlib.contextmanager
 def reading(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(db_path, read_only=True, wait_seconds=60)
+    """A connection for reading.
+
+    It is opened with the same configuration as writers so that, inside one
+    process, readers and the single writer share one DuckDB instance (DuckDB
+    refuses a read-only and a read-write instance of one file in a process).
+    Readers never write; writers hold tasks.locks.writer_lock.
+    """
+    if not Path(str(db_path)).exists():
+        raise FileNotFoundError(f"no warehouse at {db_path}: run `edi-recruit ingest` or `edi-recruit run` first")
+    con = connect(db_path, read_only=False, wait_seconds=60, create_schemas=False)
     try:
         yield con
     finally:
@@ -97,12 +107,16 @@ def reading(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextlib.contextmanager
-def writing(db_path: str | Path, wait_seconds: float = 600) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(db_path, read_only=False, wait_seconds=wait_seconds)
-    try:
-        yield con
-    finally:
-        con.close()
+def writing(db_path: str | Path, wait_seconds: float = 1800) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The single writer: holds the writer lock for the file while connected."""
+    from tasks.locks import writer_lock
+
+    with writer_lock(db_path, timeout=wait_seconds):
+        con = connect(db_path, read_only=False, wait_seconds=wait_seconds)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str):

@@ -1,0 +1,294 @@
+"""The ``edi-recruit`` command line.
+
+Every subcommand has ``--help``; long work shows a progress display; bad
+arguments or missing files print one clear line and exit non-zero, with no
+Python traceback (set EDI_RECRUIT_DEBUG=1 to see one).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from edi_recruit import settings as _settings  # noqa: F401  (telemetry off first)
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line."""
+
+
+# ---------------------------------------------------------------- output helpers
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def progress_display(description: str):
+    """Yield a callback(step, done, total) that drives a rich progress bar on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    quiet = os.environ.get("EDI_RECRUIT_QUIET") == "1" or not sys.stderr.isatty()
+    if quiet:
+        last = {"step": None}
+
+        def callback(step: str, done: int, total: int) -> None:
+            if step != last["step"]:
+                print(f"… {step}", file=sys.stderr, flush=True)
+                last["step"] = step
+
+        yield callback
+        return
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=_console(), transient=True) as prog:
+        tasks: dict[str, int] = {}
+
+        def callback(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = prog.add_task(f"{description}: {step}", total=max(total, 1))
+            prog.update(tasks[step], completed=done, total=max(total, 1))
+
+        yield callback
+
+
+def _require_dir(path: str, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"{what} not found: {p}")
+    if not p.is_dir():
+        raise CliError(f"{what} is not a folder: {p}")
+    return p
+
+
+def _require_file(path: str, what: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise CliError(f"{what} not found: {p}")
+    return p
+
+
+def _month(value: str) -> str:
+    from tasks.run_context import month_str, parse_month
+
+    try:
+        return month_str(parse_month(value))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return n
+
+
+# ---------------------------------------------------------------- subcommands
+def cmd_generate(args) -> int:
+    from tasks.generate import generate_trust, load_effects
+
+    effects = load_effects(_require_file(args.effects, "effects file") if args.effects else None)
+    out = Path(args.out)
+    with progress_display("generate") as cb:
+        t0 = time.perf_counter()
+        summary = generate_trust(
+            out, seed=args.seed, applications=args.applications, effects=effects, fmt=args.format,
+            period_start=args.period_start, period_end=args.period_end,
+            programme_start=args.programme_start,
+            progress=lambda done, total: cb("writing extracts", done, total),
+        )
+    rows = ", ".join(f"{t} {n:,}" for t, n in summary.row_counts.items())
+    print(f"Generated a synthetic trust (seed {args.seed}) in {time.perf_counter() - t0:.1f}s: {rows}")
+    print(f"Extracts: {out.resolve()}  (answer key: {out.resolve() / 'truth.json'}, never read by the pipeline)")
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from tasks.ingest import build_marts, ingest_extracts
+
+    _require_dir(args.extracts, "extracts folder")
+    mapping = [_require_file(m, "mapping file") for m in args.mapping] if args.mapping else None
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    with progress_display("ingest") as cb:
+        summary = ingest_extracts(args.extracts, args.db, mapping_paths=mapping, force=args.force,
+                                  redaction_model=args.redaction_model, progress=cb)
+        build_marts(args.db, args.programme_start, force=args.force)
+    print(f"Landed {len(summary.files)} files ({summary.new_files} new); extract set {summary.input_sha256[:12]}; "
+          f"staging {'rebuilt' if summary.rebuilt else 'unchanged (same files)'}")
+    for rec in summary.reconciliation:
+        mark = "ok" if rec["balanced"] else "MISMATCH"
+        print(f"  {rec['table_name']:<17} raw {rec['raw_rows']:>9,} = staged {rec['staged_rows']:>9,} "
+              f"+ quarantined {rec['quarantined_rows']:>7,}  {mark}")
+    for name in summary.ignored_files:
+        print(f"  ignored (no mapping matches): {name}")
+    if not all(r["balanced"] for r in summary.reconciliation):
+        raise CliError("reconciliation failed: raw rows do not equal staged + quarantined")
+    print(f"Warehouse: {Path(args.db).resolve()}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from flows.monthly_evaluation import monthly_evaluation
+
+    _require_dir(args.extracts, "extracts folder")
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    result = monthly_evaluation(
+        as_of=args.as_of, extracts=args.extracts, db=args.db, out_dir=args.out,
+        programme_start=args.programme_start, window=args.window,
+        mapping=[str(_require_file(m, "mapping file")) for m in args.mapping] if args.mapping else None,
+        redaction_model=args.redaction_model,
+    )
+    _print_run_result(result)
+    return 0
+
+
+def _print_run_result(result: dict) -> None:
+    print(f"Run {result['run_id']} completed for {result['as_of']}.")
+    print(f"  warehouse:      {Path(result['db']).resolve()}  (results.* and published.* tables)")
+    print(f"  run outputs:    {Path(result['output_dir']).resolve()}")
+    for key in ("report", "exports", "data_docs"):
+        if result.get(key):
+            print(f"  {key.replace('_', ' '):<15} {Path(result[key]).resolve()}")
+
+
+def cmd_demo(args) -> int:
+    from flows.monthly_evaluation import monthly_evaluation
+    from tasks.generate import generate_trust, load_effects
+
+    base = Path(args.workdir)
+    extracts, db, out = base / "extracts", base / "edi_recruit.duckdb", base / "out"
+    if not (extracts / "applications.csv").exists() or args.regenerate:
+        with progress_display("generate") as cb:
+            generate_trust(extracts, seed=args.seed, effects=load_effects(None),
+                           progress=lambda d, t: cb("synthetic trust", d, t))
+        print(f"Generated a synthetic trust (seed {args.seed}) in {extracts.resolve()}")
+    result = monthly_evaluation(as_of=args.as_of, extracts=str(extracts), db=str(db), out_dir=str(out))
+    _print_run_result(result)
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from tasks.registry import list_runs
+    from tasks.warehouse import reading
+
+    if not Path(args.db).exists():
+        raise CliError(f"no warehouse at {args.db}")
+    with reading(args.db) as con:
+        df = list_runs(con)
+    if df.height == 0:
+        print("No runs yet.")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table("run_id", "as_of", "status", "code_version", "input", "started (UTC)", "seconds", "reason")
+    for r in df.iter_rows(named=True):
+        t.add_row(r["run_id"], r["as_of"], r["status"], r["code_version"], (r["input_sha256"] or "")[:12],
+                  str(r["started_at"])[:19], str(r["seconds"]), (r["failure_reason"] or "")[:60])
+    Console(width=200).print(t)
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    from tasks.vocabulary import DEFAULT_PERIOD_END, DEFAULT_PERIOD_START, DEFAULT_PROGRAMME_START
+
+    p = argparse.ArgumentParser(
+        prog="edi-recruit",
+        description="Evaluate an NHS trust's inclusive senior-recruitment programme, month by month.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    g = sub.add_parser("generate", help="write a realistic synthetic trust's extracts with planted effects",
+                       description="Write a synthetic trust's recruitment and workforce extracts, plus truth.json.")
+    g.add_argument("--out", required=True, help="folder to write the extracts to")
+    g.add_argument("--seed", type=int, default=7, help="random seed (same seed, byte-identical files)")
+    g.add_argument("--applications", type=_positive_int, default=8000, help="number of applications (default 8000)")
+    g.add_argument("--effects", help="YAML file overriding planted effects by name (see effects/default.yaml)")
+    g.add_argument("--format", default="csv", choices=["csv", "csv-bom", "csv-cp1252", "xlsx", "parquet"])
+    g.add_argument("--period-start", type=_month, default=DEFAULT_PERIOD_START)
+    g.add_argument("--period-end", type=_month, default=DEFAULT_PERIOD_END)
+    g.add_argument("--programme-start", type=_month, default=DEFAULT_PROGRAMME_START)
+    g.set_defaults(func=cmd_generate)
+
+    def common(sp, extracts_required=True):
+        sp.add_argument("--extracts", required=extracts_required, help="folder of extract files")
+        sp.add_argument("--db", required=True, help="DuckDB warehouse file (created if missing)")
+        sp.add_argument("--mapping", action="append",
+                        help="column-mapping YAML (repeatable; default: every file in mappings/)")
+        sp.add_argument("--programme-start", type=_month, default=DEFAULT_PROGRAMME_START)
+        sp.add_argument("--redaction-model", help="name or path of an installed trained spaCy pipeline "
+                                                  "whose PERSON entities are also redacted")
+
+    i = sub.add_parser("ingest", help="land extracts, load raw, staging and marts",
+                       description="Land extract files (by content hash), load raw, staging and marts.")
+    common(i)
+    i.add_argument("--force", action="store_true", help="rebuild staging and marts even if nothing changed")
+    i.set_defaults(func=cmd_ingest)
+
+    r = sub.add_parser("run", help="run the monthly evaluation for one month",
+                       description="Run the monthly evaluation flow (Prefect; local ephemeral API by default).")
+    common(r)
+    r.add_argument("--as-of", type=_month, help="month to evaluate, YYYY-MM (default: previous month)")
+    r.add_argument("--out", default="out", help="folder for run outputs (report, exports, Data Docs)")
+    r.add_argument("--window", default="all_to_date",
+                   choices=["all_to_date", "programme_to_date", "last_12_months"])
+    r.set_defaults(func=cmd_run)
+
+    d = sub.add_parser("demo", help="generate a synthetic trust and evaluate its latest month",
+                       description="Generate a synthetic trust (if not there) and run the evaluation for its latest month.")
+    d.add_argument("--workdir", default="data/demo", help="folder for the demo's extracts, warehouse and outputs")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--as-of", type=_month, default=DEFAULT_PERIOD_END)
+    d.add_argument("--regenerate", action="store_true", help="write the synthetic extracts again")
+    d.set_defaults(func=cmd_demo)
+
+    rs = sub.add_parser("runs", help="list evaluation runs", description="List runs from results.runs.")
+    rs.add_argument("--db", required=True)
+    rs.set_defaults(func=cmd_runs)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed a one-line usage error
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        print("edi-recruit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place errors become one line
+        if os.environ.get("EDI_RECRUIT_DEBUG") == "1":
+            raise
+        print(f"edi-recruit {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _one_line(exc: BaseException) -> str:
+    from tasks.extract_files import ExtractError
+
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, (CliError, ExtractError, FileNotFoundError, ValueError)):
+        return msg
+    return f"{type(exc).__name__}: {msg}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,18 @@
+-- One score sheet per (application, panel member): normalised_score = sum(score)/sum(max_score)
+CREATE OR REPLACE TABLE marts.score_sheets AS
+SELECT
+    s.application_id, a.vacancy_id, s.member_id,
+    count(*)                                AS n_criteria,
+    sum(s.score)                            AS score_sum,
+    sum(s.max_score)                        AS max_score_sum,
+    sum(s.score) / nullif(sum(s.max_score), 0) AS normalised_score,
+    any_value(p.wres_group)                 AS member_wres_group,
+    any_value(p.member_bme)                 AS member_bme,
+    any_value(p.member_female)              AS member_female,
+    any_value(p.role)                       AS member_role,
+    any_value(a.advert_date)                AS advert_date,
+    any_value(a.applied_date)               AS applied_date
+FROM staging.interview_scores s
+JOIN marts.application_funnel a ON a.application_id = s.application_id
+LEFT JOIN marts.panel_members p ON p.vacancy_id = a.vacancy_id AND p.member_id = s.member_id
+GROUP BY s.application_id, a.vacancy_id, s.member_id;

@@ -1,0 +1,9 @@
+CREATE OR REPLACE TABLE marts.workforce AS
+SELECT
+    w.snapshot_month, w.staff_id, w.band, w.ethnic_category, e.census_group, e.wres_group,
+    CASE e.wres_group WHEN 'BME' THEN 1 WHEN 'White' THEN 0 END      AS bme,
+    w.sex,
+    CASE WHEN w.sex = 'Female' THEN 1 WHEN w.sex = 'Male' THEN 0 END AS female,
+    w.directorate
+FROM staging.workforce w
+LEFT JOIN meta.ethnic_category e ON e.code = edi_main_code(w.ethnic_category);

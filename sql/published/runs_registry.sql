@@ -1,0 +1,1 @@
+SELECT * FROM results.runs ORDER BY finished_at DESC NULLS LAST, started_at DESC NULLS LAST;
