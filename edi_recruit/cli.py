@@ -201,14 +201,21 @@ def cmd_runs(args) -> int:
 
 
 # ---------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (the usage is in --help)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from tasks.vocabulary import DEFAULT_PERIOD_END, DEFAULT_PERIOD_START, DEFAULT_PROGRAMME_START
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="edi-recruit",
         description="Evaluate an NHS trust's inclusive senior-recruitment programme, month by month.",
     )
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     g = sub.add_parser("generate", help="write a realistic synthetic trust's extracts with planted effects",
                        description="Write a synthetic trust's recruitment and workforce extracts, plus truth.json.")
