@@ -32,6 +32,7 @@ WORKFORCE_BANDS: tuple[str, ...] = FEEDER_BANDS + SENIOR_BANDS
 # current_band of an applicant may also be "external" or a lower band
 CURRENT_BANDS: tuple[str, ...] = ("5",) + WORKFORCE_BANDS
 REFERENCE_BAND = "8a"  # reference level for band terms in models
+WORKFORCE_REFERENCE_BAND = "7"  # reference level of band terms in the apply_workforce model
 
 # --------------------------------------------------------------------------
 # Ethnicity (NHS Data Dictionary "Ethnic Category", 2001 census based)
