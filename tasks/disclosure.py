@@ -408,23 +408,26 @@ class SdcReport:
         return {k: v for k, v in self.__dict__.items()}
 
 
-def column_roles(name: str, df: pl.DataFrame, policy: Policy) -> dict[str, str]:
+def column_roles(name: str, df: pl.DataFrame, policy: Policy, spec: dict | None = None) -> dict[str, str]:
     """Role of every column: count, rate, estimate, derived, pass or drop."""
-    spec = policy.table_spec(name)
+    spec = policy.table_spec(name) if spec is None else spec
     roles: dict[str, str] = {}
     named: dict[str, str] = {}
     for c in spec.get("counts", []):
         named[c] = "count"
-    for c in spec.get("rates", {}) or {}:
-        named[c] = "rate"
     for c in spec.get("estimates", []):
         named[c] = "estimate"
     for c in spec.get("derived", {}) or {}:
         named[c] = "derived"
+    for c in spec.get("rates", {}) or {}:
+        named[c] = "rate"
     for c in spec.get("passthrough", []) + spec.get("passthrough_int", []):
         named[c] = "pass"
     for c in spec.get("drop", []):
         named[c] = "drop"
+    for case in spec.get("cases", []) or []:
+        for c in list(case.get("rates", {}) or {}) + list(case.get("derived", {}) or {}) + case.get("estimates", []):
+            named.setdefault(c, "estimate")
     for c, dtype in df.schema.items():
         if c in named:
             roles[c] = named[c]
@@ -452,32 +455,87 @@ def _flatten_nested(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(out) if out else df
 
 
+def _where_mask(df: pl.DataFrame, where: dict) -> pl.Series:
+    mask = pl.Series([True] * df.height)
+    for col, val in (where or {}).items():
+        vals = val if isinstance(val, list) else [val]
+        if col not in df.columns:
+            return pl.Series([False] * df.height)
+        mask = mask & df[col].cast(pl.Utf8).is_in([str(v) for v in vals]).fill_null(False)
+    return mask
+
+
+def _merge_case(spec: dict, case: dict) -> dict:
+    """A case's roles override the base spec's for the columns it names."""
+    out = {k: v for k, v in spec.items() if k != "cases"}
+    named = set(case.get("rates", {}) or {}) | set(case.get("derived", {}) or {}) | set(case.get("estimates", []))
+    out["rates"] = {k: v for k, v in (spec.get("rates", {}) or {}).items() if k not in named} | (case.get("rates") or {})
+    out["derived"] = {k: v for k, v in (spec.get("derived", {}) or {}).items() if k not in named} | (case.get("derived") or {})
+    out["estimates"] = [c for c in spec.get("estimates", []) if c not in named] + list(case.get("estimates", []))
+    if "secondary" in case:
+        out["secondary"] = case["secondary"]
+    if "events" in case:
+        out["events"] = case["events"]
+    return out
+
+
 def protect_table(name: str, df: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, SdcReport]:
     """Apply the policy to one result table; return the publishable frame and a report.
 
     Count columns become text ('*', '0', '10', ...), rates are recomputed from
     the rounded figures (float, null when withheld), derived statistics are
-    withheld when an input count is suppressed, estimates are kept and flagged
-    in the ``sdc_flags`` column when events < the policy minimum.
+    withheld when an input count or rate is withheld, estimates are kept and
+    flagged in the ``sdc_flags`` column when events < the policy minimum.
+
+    A spec may drop rows (``drop_rows: {column: [values]}``: e.g. statistics
+    about single named staff) and give ``cases``: row subsets (``where``)
+    whose rate/derived/estimate roles differ (a ``value`` column that is a
+    share in some rows and a mean in others).  Additive structures
+    (``secondary``) apply within each subset.
     """
     spec = policy.table_spec(name)
     report = SdcReport(table=name, rows=df.height)
-    roles = column_roles(name, df, policy)
+    for col, vals in (spec.get("drop_rows", {}) or {}).items():
+        if col in df.columns:
+            df = df.filter(~_where_mask(df, {col: vals}))
+    roles = column_roles(name, df, policy, spec)
     report.columns = dict(roles)
-    df = df.drop([c for c, r in roles.items() if r == "drop"])
-    df = _flatten_nested(df)
+    df = _flatten_nested(df.drop([c for c, r in roles.items() if r == "drop"]))
+    cases = spec.get("cases", []) or []
+    if not cases:
+        out = _protect_part(df, spec, roles, policy, report)
+        report.rows = out.height
+        return out, report
+    df = df.with_row_index("_sdc_row")
+    taken = pl.Series([False] * df.height)
+    parts = []
+    for case in cases:
+        mask = _where_mask(df, case.get("where", {})) & ~taken
+        taken = taken | mask
+        sub = df.filter(mask)
+        if sub.height:
+            parts.append(_protect_part(sub, _merge_case(spec, case), roles, policy, report))
+    rest = df.filter(~taken)
+    if rest.height:
+        parts.append(_protect_part(rest, spec, roles, policy, report))
+    out = pl.concat(parts, how="diagonal_relaxed").sort("_sdc_row").drop("_sdc_row") if parts else df.drop("_sdc_row")
+    report.rows = out.height
+    return out, report
+
+
+def _protect_part(df: pl.DataFrame, spec: dict, roles: dict[str, str], policy: Policy, report: SdcReport) -> pl.DataFrame:
     n = df.height
-    count_cols = [c for c, r in roles.items() if r == "count"]
+    count_cols = [c for c, r in roles.items() if r == "count" and c in df.columns]
 
     # primary + secondary suppression, per count column
     suppressed: dict[str, set[int]] = {}
     structures = spec.get("secondary", []) or []
     rel_sets = [_relations_for_spec(df, s) for s in structures]
+    rels = [r for rs, _ in rel_sets for r in rs]
     for c in count_cols:
         vals = df[c].cast(pl.Float64, strict=False).to_list()
         values = dict(enumerate(vals))
         primary = {i for i, v in values.items() if is_primary(v, policy)}
-        rels = [r for rs, _ in rel_sets for r in rs]
         sup = complementary_suppression(
             values, rels, primary, policy.min_suppressed_per_relation, policy.prefer_nonzero, policy.min_range
         )
@@ -492,58 +550,65 @@ def protect_table(name: str, df: pl.DataFrame, policy: Policy) -> tuple[pl.DataF
             if v:
                 flags[i].extend(str(v).split(";"))
 
-    new_cols: list[pl.Series] = []
-    # rates
-    rate_specs = spec.get("rates", {}) or {}
-    for c, r in roles.items():
-        if r != "rate":
+    def as_floats(col: str) -> list:
+        return df[col].cast(pl.Float64, strict=False).to_list() if col in df.columns else [None] * n
+
+    def sup_of(col: str, vals: list) -> set[int]:
+        return suppressed.get(col, {i for i, v in enumerate(vals) if is_primary(v, policy)})
+
+    new_cols: dict[str, pl.Series] = {}
+    withheld_by_col: dict[str, set[int]] = dict(suppressed)
+    # rates: from rounded figures; a list denominator is a sum of count columns
+    for c, rs in (spec.get("rates", {}) or {}).items():
+        if c not in df.columns:
             continue
-        rs = rate_specs.get(c, {}) or {}
+        rs = rs or {}
         num_c, den_c = rs.get("numerator"), rs.get("denominator")
-        rates = df[c].cast(pl.Float64, strict=False).to_list()
-        dens = df[den_c].cast(pl.Float64, strict=False).to_list() if den_c in df.columns else [None] * n
-        if num_c in df.columns:
-            nums = df[num_c].cast(pl.Float64, strict=False).to_list()
-            num_sup = suppressed.get(num_c, {i for i, v in enumerate(nums) if is_primary(v, policy)})
+        rates = as_floats(c)
+        den_cols = den_c if isinstance(den_c, list) else ([den_c] if den_c else [])
+        if den_cols and all(d in df.columns for d in den_cols):
+            parts = [as_floats(d) for d in den_cols]
+            dens = [None if any(_is_missing(p[i]) for p in parts) else sum(p[i] for p in parts) for i in range(n)]
+            den_sup = set().union(*[sup_of(d, as_floats(d)) for d in den_cols])
         else:
-            # implied numerator: the rate times the denominator
+            dens, den_sup = [None] * n, set()
+        if num_c in df.columns:
+            nums = as_floats(num_c)
+            num_sup = sup_of(num_c, nums)
+        else:  # implied numerator: the rate times the denominator
             nums = [None if _is_missing(a) or _is_missing(b) else round(a * b, 6) for a, b in zip(rates, dens)]
             num_sup = {i for i, v in enumerate(nums) if v is not None and is_primary(round(v), policy)}
-        den_sup = suppressed.get(den_c, {i for i, v in enumerate(dens) if is_primary(v, policy)})
-        out = []
+        out, withheld = [], set()
         for i in range(n):
-            if den_c not in df.columns:
-                out.append(None)  # a rate without a known denominator is never shown
-                continue
             v = publish_rate(nums[i], dens[i], i in num_sup, i in den_sup, policy)
             if v is None and not _is_missing(rates[i]):
                 report.rates_withheld += 1
+                withheld.add(i)
             out.append(v)
-        new_cols.append(pl.Series(c, out, dtype=pl.Float64))
+        withheld_by_col[c] = withheld
+        new_cols[c] = pl.Series(c, out, dtype=pl.Float64)
 
-    # derived statistics
-    any_sup_count = {c: s for c, s in suppressed.items()}
+    # derived statistics: withheld where an input count or rate was withheld
     for c, deps in (spec.get("derived", {}) or {}).items():
         if c not in df.columns:
             continue
-        withheld = set()
+        withheld: set[int] = set()
         if policy.withhold_derived:
             for d in deps:
-                withheld |= any_sup_count.get(d, set())
+                withheld |= withheld_by_col.get(d, set())
         col = df[c]
         if withheld:
             mask = pl.Series([i in withheld for i in range(n)])
-            report.derived_withheld += int(sum(1 for i in withheld if col[i] is not None))
+            report.derived_withheld += sum(1 for i in withheld if col[i] is not None)
             col = pl.select(pl.when(mask).then(None).otherwise(col).alias(c)).to_series()
             for i in withheld:
                 if FLAG_WITHHELD not in flags[i]:
                     flags[i].append(FLAG_WITHHELD)
-        new_cols.append(col)
+        new_cols[c] = col
 
     # estimates: flag small event counts
     ev_cols = [c for c in spec.get("events", []) if c in df.columns]
-    has_estimates = any(r in ("estimate", "derived") for r in roles.values())
-    if ev_cols and has_estimates:
+    if ev_cols:
         ev = df.select(pl.min_horizontal([pl.col(c).cast(pl.Float64, strict=False) for c in ev_cols])).to_series()
         for i, v in enumerate(ev.to_list()):
             if v is not None and v < policy.min_events:
@@ -552,15 +617,13 @@ def protect_table(name: str, df: pl.DataFrame, policy: Policy) -> tuple[pl.DataF
 
     # counts last (rates and derived use the true values above)
     for c in count_cols:
-        vals = df[c].cast(pl.Float64, strict=False).to_list()
-        new_cols.append(
-            pl.Series(c, [publish_count(v, i in suppressed[c], policy) for i, v in enumerate(vals)], dtype=pl.Utf8)
-        )
+        vals = as_floats(c)
+        new_cols[c] = pl.Series(c, [publish_count(v, i in suppressed[c], policy) for i, v in enumerate(vals)],
+                                dtype=pl.Utf8)
 
-    out = df.with_columns(new_cols) if new_cols else df
+    out = df.with_columns(list(new_cols.values())) if new_cols else df
     flag_text = [";".join(dict.fromkeys(f)) if f else None for f in flags]
-    out = out.with_columns(pl.Series(SDC_FLAGS_COLUMN, flag_text, dtype=pl.Utf8))
-    return out, report
+    return out.with_columns(pl.Series(SDC_FLAGS_COLUMN, flag_text, dtype=pl.Utf8))
 
 
 def shown_counts(df: pl.DataFrame, name: str, policy: Policy) -> list[tuple[str, int, str]]:

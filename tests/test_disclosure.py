@@ -223,12 +223,12 @@ def test_wres_rates_and_derived_statistics():
     df = pl.DataFrame({
         "scope": ["overall", "band", "band"],
         "scope_value": ["all", "8a", "8b"],
-        "white_shortlisted": [200, 120, 80],
-        "white_appointed": [40, 25, 15],
-        "bme_shortlisted": [100, 62, 38],
-        "bme_appointed": [13, 9, 4],
-        "white_rate": [0.2, 25 / 120, 15 / 80],
-        "bme_rate": [0.13, 9 / 62, 4 / 38],
+        "shortlisted_white": [200, 120, 80],
+        "appointed_white": [40, 25, 15],
+        "shortlisted_bme": [100, 62, 38],
+        "appointed_bme": [13, 9, 4],
+        "proportion_white": [0.2, 25 / 120, 15 / 80],
+        "proportion_bme": [0.13, 9 / 62, 4 / 38],
         "relative_likelihood": [1.538, 1.435, 1.781],
         "ci_low": [0.86, 0.7, 0.6],
         "ci_high": [2.7, 2.9, 5.0],
@@ -238,9 +238,9 @@ def test_wres_rates_and_derived_statistics():
     })
     out, rep = protect_table("wres_indicator2", df, POLICY)
     # 4 is primary, the 8b partition then needs a partner: 9 (8a) is the smallest
-    assert out["bme_appointed"].to_list() == ["15", "*", "*"]
-    assert out["bme_rate"].to_list() == [0.15, None, None]  # 15/100 from rounded figures
-    assert out["white_rate"].to_list() == [0.2, 0.208, 0.188]  # 25/120, 15/80
+    assert out["appointed_bme"].to_list() == ["15", "*", "*"]
+    assert out["proportion_bme"].to_list() == [0.15, None, None]  # 15/100 from rounded figures
+    assert out["proportion_white"].to_list() == [0.2, 0.208, 0.188]  # 25/120, 15/80
     assert out["relative_likelihood"].to_list() == [1.538, None, None]
     assert out["ci_low"].to_list()[1:] == [None, None]
     assert out["in_non_adverse_band"].to_list() == [False, None, None]
@@ -304,3 +304,45 @@ def test_no_small_count_is_ever_shown_in_random_tables():
         for s in out["applications"].to_list():
             assert s == "*" or int(s) % 5 == 0
             assert s == "*" or not 1 <= int(s) <= 7
+
+
+def test_cases_give_row_subsets_their_own_roles_and_named_staff_rows_are_dropped():
+    df = pl.DataFrame({
+        "measure": ["mean_normalised_score", "mean_normalised_score", "scoring_rate", "scoring_rate", "member_severity"],
+        "breakdown": ["wres_group"] * 4 + ["member"],
+        "band": ["all"] * 5,
+        "group": ["White", "BME", "White", "BME", "P-0123456789ab"],
+        "n": [120, 5, 120, 40],
+        "value": [0.66, 0.61, 0.52, 0.15, -0.03],
+        "ci_low": [0.64, 0.5, 0.43, 0.07, -0.1], "ci_high": [0.68, 0.7, 0.61, 0.29, 0.04],
+        "mean_z": [0.1, -0.3, None, None, None],
+        "impact_ratio": [None, None, 1.0, 0.29, None],
+        "reference_group": [None, None, "White", "White", None],
+    } | {"n": [120, 5, 120, 40, 12]})
+    out, _ = protect_table("interview_scores", df, POLICY)
+    assert out.height == 4 and "P-0123456789ab" not in out["group"].to_list()
+    # a mean of 5 candidates is an estimate: kept and flagged; its n is suppressed
+    assert out["value"][1] == 0.61 and out["n"][1] == "*"
+    assert "small_n_events" in out["sdc_flags"][1]
+    # scoring rates: 0.52 x 120 = 62.4 -> 60/120; 0.15 x 40 = 6 people: withheld with what reveals it
+    assert out["value"][2] == 0.5
+    assert out["value"][3] is None and out["impact_ratio"][3] is None and out["ci_low"][3] is None
+    assert out["impact_ratio"][2] == 1.0
+
+
+def test_share_with_a_summed_denominator_and_wres_rows_of_programme_impact():
+    df = pl.DataFrame({
+        "row_type": ["period", "period", "its"],
+        "stage": ["programme_impact"] * 3,
+        "measure": ["bme_share_appointed", "wres_indicator2", "bme_share_appointed"],
+        "term": [None, None, "level_change"],
+        "appointed_bme": [12, 3, None], "appointed_white": [29, 30, None],
+        "shortlisted_bme": [None, 60, None], "shortlisted_white": [None, 90, None],
+        "estimate": [12 / 41, 1.8, 0.05], "ci_low": [0.17, 0.6, -0.02], "ci_high": [0.44, 5.2, 0.12],
+        "n_periods": [None, None, 29],
+    })
+    out, _ = protect_table("programme_impact", df, POLICY)
+    assert out["estimate"][0] == round(10 / 40, 3)  # from rounded 10 of rounded 40 (12 + 29 = 41)
+    assert out["estimate"][1] is None and out["ci_high"][1] is None  # appointed_bme 3 suppressed
+    assert out["estimate"][2] == 0.05 and out["n_periods"][2] == 29  # ITS regression kept
+    assert out["appointed_bme"].to_list() == ["10", "*", None]
