@@ -49,6 +49,7 @@ DEFAULT_EFFECTS_PATH = EFFECTS_DIR / "default.yaml"
 FORMATS: dict[str, str] = {"csv": "csv", "csv-bom": "csv", "csv-cp1252": "csv", "xlsx": "xlsx", "parquet": "parquet"}
 XLSX_MAX_ROWS = 1_048_575
 MIN_APPLICATIONS = 100
+WF_BLOCK = 500_000  # internal applications placed per block
 VAC_CHUNK = 2000  # vacancies per generation chunk (fixed: results do not depend on memory)
 PARQUET_ROW_GROUP = 262_144
 TRUST_TABLES: tuple[str, ...] = (
@@ -469,19 +470,23 @@ class _Sink:
             self._buf.append(t)
             self._buffered += t.num_rows
             if self._buffered >= PARQUET_ROW_GROUP:
-                self._flush()
+                self._flush(final=False)
         else:
             r0 = self.rows - t.num_rows + 1
             cols_py = [c.to_pylist() for c in t.columns]
             for i, row in enumerate(zip(*cols_py)):
                 self._ws.write_row(r0 + i, 0, row)
 
-    def _flush(self) -> None:
+    def _flush(self, final: bool = True) -> None:
         if self._buf:
-            t = pa.concat_tables(self._buf).combine_chunks()
-            for off in range(0, t.num_rows, PARQUET_ROW_GROUP):
-                self._pw.write_table(t.slice(off, PARQUET_ROW_GROUP), row_group_size=PARQUET_ROW_GROUP)
+            t = pa.concat_tables(self._buf)
             self._buf, self._buffered = [], 0
+            off = 0
+            while t.num_rows - off >= PARQUET_ROW_GROUP or (final and off < t.num_rows):
+                self._pw.write_table(t.slice(off, PARQUET_ROW_GROUP), row_group_size=PARQUET_ROW_GROUP)
+                off += PARQUET_ROW_GROUP
+            if off < t.num_rows:
+                self._buf, self._buffered = [t.slice(off)], t.num_rows - off
 
     def close(self) -> None:
         if FORMATS[self.fmt] == "csv":
@@ -663,8 +668,12 @@ class _Generator:
         fn, sn = _draw_names(rng, code, female)
         # 8-digit unique staff numbers via an affine bijection of 0..89,999,999
         staff_no = (np.arange(ns, dtype=np.int64) * 37_124_483 + 7_654_321 + self.seed * 1_000_003) % 90_000_000 + 10_000_000
-        self.s = dict(start=start, end=end, band=band, code=code, female=female, age=age, disab=disab,
-                      direc=direc, fn=fn, sn=sn, no=staff_no)
+        self.s = dict(start=start.astype(np.int32), end=end.astype(np.int32), band=band.astype(np.int8),
+                      code=code.astype(np.int16), female=female, age=age.astype(np.int8),
+                      disab=disab.astype(np.int8), direc=direc.astype(np.int8), fn=fn.astype(np.int32),
+                      sn=sn.astype(np.int32), no=staff_no.astype(np.int32))
+        start, end, band, code = self.s["start"], self.s["end"], self.s["band"], self.s["code"]
+        del age, disab, direc, fn, sn, staff_no
         self.ns = ns
         # apply_workforce logit: one row per staff x period present in that period
         b = self.b[STAGE_APPLY_WORKFORCE]
@@ -689,25 +698,27 @@ class _Generator:
             target = INTERNAL_SHARE * self.n_apps_target * n_vac_p / self.nv
             lam = max(0.0, target / max(1, len(who)) - 1.0)
             k = 1 + rng.poisson(lam, len(who))
-            rep = np.repeat(who, k)
-            first = np.concatenate([[True], rep[1:] != rep[:-1]]) if len(rep) else np.zeros(0, bool)
-            w0 = np.maximum(start[rep], p0)
-            w1 = np.minimum(end[rep], p1)
-            counts = (cum[:, w1 + 1] - cum[:, w0]).T            # (n, 6) vacancies per band in window
-            W = ELIGIBLE_WEIGHTS[band[rep]] * (counts > 0)
-            ok = W.sum(axis=1) > 0
-            vb = _pick_rows(rng, np.where(ok[:, None], W, 1.0))
-            cnt = counts[np.arange(len(rep)), vb]
-            pos = band_base[vb] + cum[vb, w0] + (rng.random(len(rep)) * np.maximum(cnt, 1)).astype(np.int64)
-            vac = order_bm[np.minimum(pos, self.nv - 1)]
-            ok &= cnt > 0
+            rep_all = np.repeat(who, k)
+            grp_all = np.repeat(np.arange(len(who)), k)
             placed = np.zeros(len(who), bool)
-            if len(rep):
-                grp = np.cumsum(first) - 1
-                np.logical_or.at(placed, grp, ok)
+            for r0 in range(0, len(rep_all), WF_BLOCK):      # bounded memory: fixed-size blocks
+                rep = rep_all[r0:r0 + WF_BLOCK]
+                w0 = np.maximum(start[rep], p0)
+                w1 = np.minimum(end[rep], p1)
+                counts = (cum[:, w1 + 1] - cum[:, w0]).T        # (n, 6) vacancies per band in window
+                W = ELIGIBLE_WEIGHTS[band[rep]] * (counts > 0)
+                ok = W.sum(axis=1) > 0
+                W[~ok] = 1.0
+                vb = _pick_rows(rng, W)
+                del W
+                cnt = counts[np.arange(len(rep)), vb]
+                pos = band_base[vb] + cum[vb, w0] + (rng.random(len(rep)) * np.maximum(cnt, 1)).astype(np.int64)
+                vac = order_bm[np.minimum(pos, self.nv - 1)]
+                ok &= cnt > 0
+                np.logical_or.at(placed, grp_all[r0:r0 + WF_BLOCK], ok)
+                int_staff.append(rep[ok].astype(np.int64))
+                int_vac.append(vac[ok].astype(np.int64))
             leak += int((~placed).sum())
-            int_staff.append(rep[ok])
-            int_vac.append(vac[ok])
         st = np.concatenate(int_staff)
         vc = np.concatenate(int_vac)
         key = np.unique(vc.astype(np.int64) * ns + st)          # drop duplicate (staff, vacancy) pairs
