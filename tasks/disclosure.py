@@ -116,6 +116,11 @@ class Policy:
     def drop(self) -> frozenset[str]:
         return frozenset(self.raw.get("defaults", {}).get("drop", []))
 
+    @property
+    def restricted_tables(self) -> frozenset[str]:
+        """Result tables never published (document-level rows)."""
+        return frozenset(self.raw.get("restricted_tables", []) or [])
+
     def table_spec(self, name: str) -> dict:
         return dict(self.raw.get("tables", {}).get(name) or {})
 

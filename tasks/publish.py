@@ -143,6 +143,9 @@ def publish_run(
             if have_registry:
                 _exec(con, "results/publish_latest_view", view=f"results.latest_{name}", table=f"results.{name}")
                 summary["views"].append(f"results.latest_{name}")
+            if name in pol.restricted_tables:
+                summary["tables"][name] = {"results_rows": n_results, "published_rows": 0, "restricted": True}
+                continue
             # disclosure control on what was stored (the stored types are the truth)
             stored = fetch_frame(con, "results/publish_read_run", {"run_id": run_id}, table=f"results.{name}")
             protected, rep = protect_table(name, stored, pol)
@@ -173,6 +176,7 @@ def publish_run(
         if own_txn:
             con.rollback()
         raise
+    summary["restricted"] = sorted(n for n, t in summary["tables"].items() if t.get("restricted"))
     summary["results_rows"] = sum(t["results_rows"] for t in summary["tables"].values())
     summary["published_rows"] = sum(t["published_rows"] for t in summary["tables"].values())
     return summary
