@@ -221,9 +221,16 @@ def _label(value) -> str:
     return str(value)
 
 
+VACANCY_LEVEL = ("manager_wres_group", "diverse_panel", "post_programme", "band")
+
+
 def group_means(cands: pl.DataFrame, group_col: str, breakdown: str | None = None,
                 by_band: bool = False) -> pl.DataFrame:
-    """Mean normalised score with 95% t-interval, n and mean vacancy z per group (and band)."""
+    """Mean normalised score with 95% t-interval, n and mean vacancy z per group (and band).
+
+    ``mean_z`` is left null for vacancy-level characteristics (it is 0 by
+    construction there: z is centred within each vacancy).
+    """
     rows = []
     bands = [ALL] + ([b for b in SENIOR_BANDS if b in set(cands["band"].to_list())] if by_band else [])
     for band in bands:
@@ -234,7 +241,8 @@ def group_means(cands: pl.DataFrame, group_col: str, breakdown: str | None = Non
             rows.append({
                 "measure": MEASURE_MEAN, "breakdown": breakdown or group_col, "band": band,
                 "group": _label(value), "n": g.height, "value": m, "ci_low": lo, "ci_high": hi,
-                "mean_z": float(z.mean()) if z.len() else None, "impact_ratio": None, "reference_group": None,
+                "mean_z": float(z.mean()) if z.len() and group_col not in VACANCY_LEVEL else None,
+                "impact_ratio": None, "reference_group": None,
             })
     return pl.DataFrame(rows, schema=INTERVIEW_SCORES_SCHEMA).sort("band", "group")
 
