@@ -318,6 +318,19 @@ def _segment_positions(counts):
 
 
 _YN = _s(["N", "Y"])
+_BODY_FLAT: list[str] = []
+_BODY_OFF = np.zeros((len(THEMES), 2), np.int64)
+_BODY_N = np.zeros((len(THEMES), 2), np.int64)
+for _ti, _th in enumerate(THEMES):
+    for _pi, _pol in enumerate(("neg", "pos")):
+        _BODY_OFF[_ti, _pi], _BODY_N[_ti, _pi] = len(_BODY_FLAT), len(PB.BODIES[_th][_pol])
+        _BODY_FLAT.extend(PB.BODIES[_th][_pol])
+
+
+def _body_list(theme, positive, u) -> list[str]:
+    pol = np.asarray(positive, dtype=np.int64)
+    idx = _BODY_OFF[theme, pol] + (u * _BODY_N[theme, pol]).astype(np.int64)
+    return [_BODY_FLAT[j] for j in idx.tolist()]
 CODE_LIST: tuple[str, ...] = tuple(ETHNIC_CATEGORIES) + tuple(c for v in EXTENDED_CODES.values() for c in v)
 _CODE_INDEX = {c: i for i, c in enumerate(CODE_LIST)}
 _CODE_ARR = _s(CODE_LIST)
@@ -1078,7 +1091,7 @@ class _Generator:
         return doc, theme, positive, u_body, u_open, u_subj
 
     @staticmethod
-    def _body(theme, positive, u):
+    def _body(theme, positive, u):  # kept for _letters
         lst = PB.BODIES[THEMES[theme]]["pos" if positive else "neg"]
         return lst[int(u * len(lst))]
 
@@ -1107,47 +1120,67 @@ class _Generator:
         nhs = [_nhs_number(rng) if f else "" for f in d_nhs]
         email_suffix = rng.integers(1, 100, nd)
         texts = []
-        seg = np.concatenate([[0], np.cumsum(nsent)])
+        seg = np.concatenate([[0], np.cumsum(nsent)]).tolist()
         FNL, SNL = _FN, _SN
+        # per-sentence pieces, vectorised; the loop below only concatenates strings
+        bodies = _body_list(theme, positive, u_body)
+        opener_i = (u_open * len(PB.OPENERS)).astype(np.int64).tolist()
+        auth_i = (u_open * len(PB.AUTHOR_OPENERS)).astype(np.int64).tolist()
+        generic = (u_subj * 7).astype(np.int64) % 2
+        subj_kind = np.where(u_subj < 0.35, 0, np.where(u_subj < 0.5, 1, 2 + generic)).tolist()
+        positive_l = positive.tolist()
+        fn_l, sn_l = fn[I].tolist(), sn[I].tolist()
+        fem_l, int_l = female[I].tolist(), internal[I].tolist()
+        staff_no_l = self.s["no"][np.maximum(staff[I], 0)].tolist()
+        pers_l = person[author].tolist()
+        ptitle, pfn, psn = self.p_title, self.p_fn, self.p_sn
+        refs = _take(aref, I).to_pylist()
+        dom_l, nsent_l = dom.tolist(), nsent.tolist()
+        d_email, d_phone, d_staff, d_nhs = d_email.tolist(), d_phone.tolist(), d_staff.tolist(), d_nhs.tolist()
+        d_author, d_first_full, email_suffix = d_author.tolist(), d_first_full.tolist(), email_suffix.tolist()
+        OPEN, AOPEN, GEN = PB.OPENERS, PB.AUTHOR_OPENERS, PB.SUBJECTS_GENERIC
+        pii_out, doc_out = self.pii_rows, self.doc_rows
         for d in range(nd):
-            i = I[d]
-            first, last = FNL[fn[i]], SNL[sn[i]]
-            title = "Ms" if female[i] else "Mr"
-            pers = person[author[d]]
-            a_title, a_fn, a_sn = self.p_title[pers], FNL[self.p_fn[pers]], SNL[self.p_sn[pers]]
+            first, last = FNL[fn_l[d]], SNL[sn_l[d]]
+            title = "Ms" if fem_l[d] else "Mr"
+            pers = pers_l[d]
+            a_title, a_fn, a_sn = ptitle[pers], FNL[pfn[pers]], SNL[psn[pers]]
             a_name = f"{a_title} {a_sn}" if (d % 2 == 0) else f"{a_title} {a_fn} {a_sn}"
             a_val = a_sn if (d % 2 == 0) else f"{a_fn} {a_sn}"
-            pii = [("name", f"{first} {last}")] if d_first_full[d] else [("name", first)]
+            full = d_first_full[d]
+            pii = [("name", f"{first} {last}")] if full else [("name", first)]
             sents = []
             n_pos = 0
-            for k in range(seg[d], seg[d + 1]):
-                j = k - seg[d]
-                if j == 0:
-                    subj = f"{first} {last}" if d_first_full[d] else first
+            k0 = seg[d]
+            for k in range(k0, seg[d + 1]):
+                if k == k0:
+                    subj = f"{first} {last}" if full else first
                     if d_staff[d]:
-                        subj += f" (staff number {self.s['no'][staff[i]]})"
+                        subj += f" (staff number {staff_no_l[d]})"
                 else:
-                    us = u_subj[k]
-                    subj = first if us < 0.35 else (f"{title} {last}" if us < 0.5 else
-                                                     PB.SUBJECTS_GENERIC[int(us * 7) % 2])
-                    if us < 0.35:
+                    sk = subj_kind[k]
+                    if sk == 0:
+                        subj = first
                         pii.append(("name", first))
-                    elif us < 0.5:
+                    elif sk == 1:
+                        subj = f"{title} {last}"
                         pii.append(("name", last))
-                if j == 1 and d_author[d]:
-                    opener = PB.AUTHOR_OPENERS[int(u_open[k] * len(PB.AUTHOR_OPENERS))].format(author=a_name)
+                    else:
+                        subj = GEN[sk - 2]
+                if k == k0 + 1 and d_author[d]:
+                    opener = AOPEN[auth_i[k]].format(author=a_name)
                     pii.append(("name", a_val))
                 else:
-                    opener = PB.OPENERS[int(u_open[k] * len(PB.OPENERS))]
+                    opener = OPEN[opener_i[k]]
                 if not opener:
                     subj = subj[0].upper() + subj[1:]
-                sents.append(f"{opener}{subj} {self._body(theme[k], positive[k], u_body[k])}")
-                n_pos += bool(positive[k])
+                sents.append(f"{opener}{subj} {bodies[k]}")
+                n_pos += positive_l[k]
             text = " ".join(sents)
             admin = []
             if d_email[d]:
-                em = f"{N.ascii_fold(first)}.{N.ascii_fold(last)}{email_suffix[d] if not internal[i] else ''}@" \
-                     f"{'nhs.net' if internal[i] else 'gmail.com'}"
+                em = f"{N.ascii_fold(first)}.{N.ascii_fold(last)}{email_suffix[d] if not int_l[d] else ''}@" \
+                     f"{'nhs.net' if int_l[d] else 'gmail.com'}"
                 admin.append(f"e-mail {em}")
                 pii.append(("email", em))
             if d_phone[d]:
@@ -1159,15 +1192,12 @@ class _Generator:
                 text += f"\n\nNote: an occupational health form quoting NHS number {nhs[d]} was attached in error."
                 pii.append(("nhs_number", nhs[d]))
             if d_staff[d]:
-                pii.append(("staff_number", str(self.s["no"][staff[i]])))
+                pii.append(("staff_number", str(staff_no_l[d])))
             texts.append(text)
-            ref = aref[i].as_py()
-            seen = set()
-            for t, v in pii:
-                if (t, v) not in seen:
-                    seen.add((t, v))
-                    self.pii_rows.append(("assessments", ref, t, v))
-            self.doc_rows.append(("assessments", ref, THEMES[dom[d]], int(nsent[d]), n_pos))
+            ref = refs[d]
+            for t, v in dict.fromkeys(pii):
+                pii_out.append(("assessments", ref, t, v))
+            doc_out.append(("assessments", ref, THEMES[dom_l[d]], nsent_l[d], n_pos))
         self._write("assessments", {
             "application_id": _take(aref, I), "author_id": _ref("PNL-", person[author] + 1, 5),
             "written_date": _dates(written), "text": pa.array(texts, pa.string()),
