@@ -130,9 +130,14 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = Non
     return result
 
 
+def to_polars(result) -> pl.DataFrame:
+    """The current result of an executed statement as a polars frame (DuckDB 2 has no .pl() on connections)."""
+    return pl.from_arrow(result.to_arrow_table())
+
+
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> pl.DataFrame:
     res = run_sql(con, name, params, **identifiers)
-    return res.pl() if res is not None else pl.DataFrame()
+    return to_polars(res) if res is not None else pl.DataFrame()
 
 
 def _split_statements(text: str) -> list[str]:
@@ -196,7 +201,7 @@ def load_mart(ctx, name: str, columns: list[str] | None = None, window: bool = F
         params["window_start"] = ctx.window_start
     sql = f"SELECT {cols} FROM marts.{name} WHERE {' AND '.join(where)}"
     with reading(ctx.db_path) as con:
-        return con.execute(sql, params).pl()
+        return to_polars(con.execute(sql, params))
 
 
 def as_date(value: str | date) -> date:
