@@ -194,10 +194,8 @@ class PiiRedactor:
     def __init__(self, nlp: Language, names: list[str], emails: list[str], ner_labels: list[str], nhs_checksum: bool):
         self.nhs_checksum = nhs_checksum
         self.ner_labels = set(ner_labels)
-        self.emails = sorted({e.strip() for e in emails if e and e.strip()}, key=len, reverse=True)
-        self._email_rx = (
-            re.compile("|".join(re.escape(e) for e in self.emails), re.IGNORECASE) if self.emails else None
-        )
+        # known addresses (the generic pattern finds ordinary ones; this catches unusual forms)
+        self.emails = frozenset(e.strip().lower() for e in emails if e and e.strip())
         self.name_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         variants = sorted({v for n in names for v in _name_variants(n)})
         if variants:
@@ -210,8 +208,13 @@ class PiiRedactor:
     def spans(self, doc: Doc) -> list[tuple[int, int, str]]:
         text = doc.text
         spans = find_pattern_spans(text, self.nhs_checksum)
-        if self._email_rx is not None:
-            spans += [(m.start(), m.end(), EMAIL) for m in self._email_rx.finditer(text)]
+        if self.emails and "@" in text:
+            for t in doc:
+                if "@" in t.text:
+                    core = t.text.strip(".,;:()<>[]\"'")
+                    if core.lower() in self.emails:
+                        s0 = t.idx + t.text.index(core)
+                        spans.append((s0, s0 + len(core), EMAIL))
         if self.n_names:
             for _, s, e in self.name_matcher(doc):
                 spans.append((doc[s].idx, doc[e - 1].idx + len(doc[e - 1].text), NAME))
