@@ -31,6 +31,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.session import warehouse_session
 from tasks import analyses, registry
 from tasks.ingest import build_marts, ingest_extracts
 from tasks.run_context import RunContext, add_months, month_str, parse_month
@@ -300,6 +301,13 @@ def monthly_evaluation(
     run_id = str(flow_run.id or uuid.uuid4())
     params = run_params(as_of, programme_start, window, mapping, redaction_model, policy)
     log = _logger()
+    with warehouse_session(db):
+        return _evaluate(as_of, extracts, db, out_dir, programme_start, window, mapping,
+                         redaction_model, policy, report, exports, run_id, params, log)
+
+
+def _evaluate(as_of, extracts, db, out_dir, programme_start, window, mapping, redaction_model, policy,
+              report, exports, run_id, params, log) -> dict:
     register_run_task(db, run_id, as_of, params, out_dir)
     ctx = RunContext(db_path=str(db), run_id=run_id, as_of=as_of, out_dir=str(out_dir),
                      programme_start=programme_start, window=window, params={})
