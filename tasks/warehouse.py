@@ -201,7 +201,7 @@ def load_mart(ctx, name: str, columns: list[str] | None = None, window: bool = F
         params["window_start"] = ctx.window_start
     sql = f"SELECT {cols} FROM marts.{name} WHERE {' AND '.join(where)}"
     with reading(ctx.db_path) as con:
-        return to_polars(con.execute(sql, params))
+        return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 
 
 def as_date(value: str | date) -> date:
