@@ -200,6 +200,58 @@ def cmd_runs(args) -> int:
     return 0
 
 
+def cmd_backfill(args) -> int:
+    from flows.backfill import backfill
+
+    _require_dir(args.extracts, "extracts folder")
+    Path(args.db).parent.mkdir(parents=True, exist_ok=True)
+    result = backfill(
+        start=args.start, end=args.end, extracts=args.extracts, db=args.db, out_dir=args.out,
+        programme_start=args.programme_start, window=args.window,
+        mapping=[str(_require_file(m, "mapping file")) for m in args.mapping] if args.mapping else None,
+        redaction_model=args.redaction_model, force=args.force, concurrency=args.concurrency,
+    )
+    print(f"Backfill {result['start']}..{result['end']}: {result['ran']} month(s) evaluated, "
+          f"{result['skipped']} unchanged and skipped (extract set {result['input_sha256'][:12]}).")
+    for row in result["months"]:
+        print(f"  {row['as_of']}  {row['action']:<8} {row.get('run_id') or ''}  {row.get('note') or ''}".rstrip())
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from flows.server import LocalPrefect
+
+    home = Path(args.home).resolve()
+    lp = LocalPrefect(home, args.port)
+    print(f"Starting the Prefect server on 127.0.0.1:{args.port} (state in {home / 'prefect.db'}) …", flush=True)
+    try:
+        lp.start(log_dir=home / "logs", with_worker=not args.no_worker, reuse=True)
+        print(f"Prefect UI: {lp.ui}")
+        print("Deployments: monthly-evaluation (cron 0 6 2 * *, Europe/London), backfill (manual)")
+        print(f"Work pool: edi-recruit (process){'; worker running' if not args.no_worker else ''}.  "
+              f"Logs: {home / 'logs'}.  Ctrl-C stops it.", flush=True)
+        while True:
+            for name, proc in (("server", lp.server), ("worker", lp.worker)):
+                if proc is not None and proc.poll() is not None:
+                    raise CliError(f"the Prefect {name} stopped (exit {proc.returncode}); see {home / 'logs'}")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("Stopping …", file=sys.stderr)
+    finally:
+        lp.stop()
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from tasks.run_diff import diff_runs, format_diff
+
+    _require_file(args.db, "warehouse")
+    d = diff_runs(args.db, args.run_a, args.run_b, schema="published" if args.published else "results",
+                  abs_tol=args.tolerance, rel_tol=args.tolerance)
+    print(format_diff(d, max_rows=args.max_rows))
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (the usage is in --help)."""
@@ -264,6 +316,40 @@ def build_parser() -> argparse.ArgumentParser:
     rs = sub.add_parser("runs", help="list evaluation runs", description="List runs from results.runs.")
     rs.add_argument("--db", required=True)
     rs.set_defaults(func=cmd_runs)
+
+    b = sub.add_parser("backfill", help="evaluate every month of a range (skips unchanged months)",
+                       description="Run the monthly evaluation for each month from --start to --end. A month whose "
+                                   "last completed run had the same extract set, code version and parameters is "
+                                   "skipped unless --force.")
+    common(b)
+    b.add_argument("--start", type=_month, required=True, help="first month, YYYY-MM")
+    b.add_argument("--end", type=_month, required=True, help="last month, YYYY-MM (inclusive)")
+    b.add_argument("--force", action="store_true", help="re-run months even if nothing changed")
+    b.add_argument("--concurrency", type=_positive_int, default=2,
+                   help="months evaluated at once (default 2, at most 8; DuckDB writes still queue)")
+    b.add_argument("--out", default="out", help="folder for run outputs")
+    b.add_argument("--window", default="all_to_date",
+                   choices=["all_to_date", "programme_to_date", "last_12_months"])
+    b.set_defaults(func=cmd_backfill)
+
+    sv = sub.add_parser("serve", help="local Prefect server + deployments + worker (UI on 127.0.0.1:4200)",
+                        description="Start a local Prefect server on 127.0.0.1 (SQLite state under --home), register "
+                                    "the deployments in prefect.yaml and run a worker until Ctrl-C.")
+    sv.add_argument("--port", type=_positive_int, default=4200)
+    sv.add_argument("--home", default=os.environ.get("PREFECT_HOME") or "data/prefect",
+                    help="PREFECT_HOME: the server's SQLite database and logs (default data/prefect)")
+    sv.add_argument("--no-worker", action="store_true", help="do not start a worker")
+    sv.set_defaults(func=cmd_serve)
+
+    df = sub.add_parser("diff", help="which figures changed between two runs",
+                        description="Compare two runs' result tables by natural key (numbers within a tolerance).")
+    df.add_argument("run_a", metavar="RUN_A", help="run id (or a unique prefix)")
+    df.add_argument("run_b", metavar="RUN_B", help="run id (or a unique prefix)")
+    df.add_argument("--db", required=True)
+    df.add_argument("--published", action="store_true", help="compare the published (disclosure-controlled) tables")
+    df.add_argument("--tolerance", type=float, default=1e-9, help="absolute and relative tolerance (default 1e-9)")
+    df.add_argument("--max-rows", type=_positive_int, default=50, help="changed figures shown per table")
+    df.set_defaults(func=cmd_diff)
     return p
 
 

@@ -146,14 +146,25 @@ def run_tables(con, run_id: str, schema: str = "results") -> dict[str, pl.DataFr
     return out
 
 
+def resolve_run_id(known: list[str], given: str, db: str = "") -> str:
+    """A full run id from itself or a unique prefix (as `edi-recruit runs` shows them)."""
+    if given in known:
+        return given
+    matches = [k for k in known if k.startswith(given)]
+    if len(matches) == 1:
+        return matches[0]
+    hint = f" (see `edi-recruit runs --db {db}`)" if db else ""
+    if not matches:
+        raise ValueError(f"no run {given!r} in results.runs{hint}")
+    raise ValueError(f"run id prefix {given!r} matches {len(matches)} runs; give more characters{hint}")
+
+
 def diff_runs(db: str, run_a: str, run_b: str, schema: str = "results", **tol) -> RunDiff:
     from tasks.warehouse import reading, run_sql
 
     with reading(db) as con:
-        known = {r[0] for r in run_sql(con, "results/runs_list").fetchall()}
-        for rid in (run_a, run_b):
-            if rid not in known:
-                raise ValueError(f"no run {rid!r} in results.runs (see `edi-recruit runs --db {db}`)")
+        known = [r[0] for r in run_sql(con, "results/runs_list").fetchall()]
+        run_a, run_b = resolve_run_id(known, run_a, db), resolve_run_id(known, run_b, db)
         return diff_tables(run_tables(con, run_a, schema), run_tables(con, run_b, schema), run_a, run_b, **tol)
 
 
