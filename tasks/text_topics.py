@@ -174,6 +174,9 @@ class TopicModel:
         """Topic shares per document (rows sum to 1; all-zero rows for documents with no known terms)."""
         X = self.vectorizer.transform(lemma_docs)
         W = self.model.transform(X)
+        if self.method == "nmf":
+            # weight of topic k in a document = W_k * (total weight of H_k): scale-free shares
+            W = W * self.model.components_.sum(axis=1)[None, :]
         s = W.sum(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             shares = np.where(s > 0, W / np.where(s > 0, s, 1), 0.0)
