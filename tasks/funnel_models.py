@@ -210,18 +210,30 @@ def empty_fit(stage: str, model: str, analysis: str, n_obs: int = 0, n_events: i
 # --------------------------------------------------------------------------
 # Linear algebra helpers
 # --------------------------------------------------------------------------
-def _independent_columns(X: np.ndarray, w: np.ndarray | None = None, tol: float = 1e-9) -> list[int]:
-    """Indices of a maximal set of linearly independent columns (greedy, left to right)."""
+def _independent_columns(X: np.ndarray, w: np.ndarray | None = None, tol: float = 1e-10) -> list[int]:
+    """Indices of a maximal set of linearly independent columns (greedy, left to right).
+
+    Works on the k x k Gram matrix (cheap for many rows): a column is kept if
+    its residual sum of squares after projection on the kept columns is a
+    non-negligible share of its own sum of squares.
+    """
     if X.shape[0] == 0:
         return []
     Xw = X if w is None else X * np.sqrt(np.maximum(w, 0))[:, None]
+    G = Xw.T @ Xw
     keep: list[int] = []
     for j in range(X.shape[1]):
-        cand = keep + [j]
-        sub = Xw[:, cand]
-        s = np.linalg.svd(sub, compute_uv=False)
-        if s.size and s[-1] > tol * max(1.0, s[0]):
-            keep = cand
+        gjj = G[j, j]
+        if gjj <= 0:
+            continue
+        if keep:
+            Gk = G[np.ix_(keep, keep)]
+            g = G[keep, j]
+            resid = gjj - g @ np.linalg.solve(Gk, g)
+        else:
+            resid = gjj
+        if resid > tol * gjj and resid > 1e-12:
+            keep.append(j)
     return keep
 
 
@@ -300,20 +312,36 @@ def _firth_binomial(X: np.ndarray, n: np.ndarray, y: np.ndarray, maxiter: int = 
     return beta, cov, converged
 
 
-def _mle_binomial(X: np.ndarray, n: np.ndarray, y: np.ndarray):
-    """Unpenalised ML via statsmodels' binomial GLM on grouped rows.  Returns (beta, converged)."""
-    import statsmodels.api as sm
+def _mle_binomial(X: np.ndarray, n: np.ndarray, y: np.ndarray, maxiter: int = 100, tol: float = 1e-10):
+    """Unpenalised ML for grouped binomial logit by Newton-Raphson (IRLS).  Returns (beta, converged).
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    Gives the same estimate as ``statsmodels.GLM(family=Binomial())`` (checked in
+    tests/test_funnel_models.py) without its per-iteration pseudo-inverse, which
+    matters on the pattern tables of 1M-10M applications.
+    """
+    k = X.shape[1]
+    p0 = np.clip(y.sum() / n.sum(), 1e-6, 1 - 1e-6)
+    beta = np.zeros(k)
+    if k and np.allclose(X[:, 0], 1.0):
+        beta[0] = math.log(p0 / (1 - p0))
+    for _ in range(maxiter):
+        mu = _expit(X @ beta)
+        w = n * mu * (1 - mu)
+        info = (X * w[:, None]).T @ X
+        score = X.T @ (y - n * mu)
         try:
-            model = sm.GLM(y / n, X, family=sm.families.Binomial(), var_weights=n)
-            res = model.fit(maxiter=100, tol=1e-10)
-            conv = bool(res.converged)
-            return np.asarray(res.params, dtype=float), conv
-        except Exception as exc:  # noqa: BLE001 - perfect prediction, singular matrix
-            log.info("binomial GLM failed (%s); treating as separation", type(exc).__name__)
-            return np.full(X.shape[1], np.nan), False
+            step = np.linalg.solve(info, score)
+        except np.linalg.LinAlgError:
+            return beta, False
+        mx = np.abs(step).max() if k else 0.0
+        if mx > 10:
+            step *= 10 / mx
+        beta = beta + step
+        if not np.all(np.isfinite(beta)):
+            return beta, False
+        if mx < tol:
+            return beta, True
+    return beta, False
 
 
 def fit_logit(
@@ -853,8 +881,9 @@ def apply_workforce_population(
     A staff member is eligible in a period if any workforce snapshot in that
     period places them in a feeder or senior band; their band, directorate,
     sex and ethnicity are taken from their last snapshot in the period.
-    ``applied`` = 1 if an application with their staff_id was made in that
-    period.  Staff of unknown ethnicity are left out.
+    ``applied`` = 1 if an application with their staff_id was made to a
+    vacancy of that period (the vacancy's ``post_programme``, by advert date;
+    the applied date when the column is absent).  Staff of unknown ethnicity are left out.
     """
     period = (pl.col("snapshot_month") >= pl.lit(programme_start)).cast(pl.Int64)
     wf = (
@@ -864,9 +893,14 @@ def apply_workforce_population(
         .group_by(["staff_id", TERM_POST_PROGRAMME])
         .agg(pl.col("band", "directorate", "bme", "female").last())
     )
+    # the period of an application is its vacancy's (post_programme, by advert date) when known
+    app_period = (
+        pl.col(TERM_POST_PROGRAMME).cast(pl.Int64) if TERM_POST_PROGRAMME in af.columns
+        else (pl.col("applied_date") >= pl.lit(programme_start)).cast(pl.Int64)
+    )
     apps = (
         af.filter(pl.col("staff_id").is_not_null())
-        .with_columns((pl.col("applied_date") >= pl.lit(programme_start)).cast(pl.Int64).alias(TERM_POST_PROGRAMME))
+        .with_columns(app_period.alias(TERM_POST_PROGRAMME))
         .select("staff_id", TERM_POST_PROGRAMME)
         .unique()
         .with_columns(pl.lit(1).alias("applied"))
