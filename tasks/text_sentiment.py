@@ -25,21 +25,25 @@ import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 RECRUITMENT_LEXICON: dict[str, float] = {
-    # negative in recruitment language
-    "lacked": -1.8, "lacking": -1.8, "lacks": -1.8, "lack": -1.6,
-    "limited": -1.6,
-    "struggled": -1.8, "struggling": -1.8, "struggles": -1.8,
-    "unconvincing": -1.8,
-    "underdeveloped": -1.5,
+    # negative in recruitment language (strong enough to outweigh a positive word in the
+    # same sentence: "lacked a clear account", "would benefit from ... confident ...")
+    "lacked": -2.6, "lacking": -2.6, "lacks": -2.6, "lack": -2.2,
+    "limited": -2.2,
+    "struggled": -2.4, "struggling": -2.4, "struggles": -2.4,
+    "unconvincing": -2.4,
+    "underdeveloped": -2.0,
     # positive in recruitment language
-    "exceptional": 2.8, "outstanding": 3.0, "compelling": 2.0, "credibility": 1.5,
+    "outstanding": 3.0, "compelling": 2.0, "credibility": 1.5,
 }
-# phrase -> (single token, valence); matched case-insensitively on word boundaries
+# phrase -> (single token, valence); matched case-insensitively on word boundaries.
+# "exceptional" is rewritten too: VADER lists it as an intensifier (BOOSTER_DICT), which
+# gives the word itself no valence; as a token of its own it scores +2.8.
 RECRUITMENT_PHRASES: dict[str, tuple[str, float]] = {
-    "not yet ready": ("notyetready", -2.0),
-    "not ready": ("notready", -1.8),
-    "would benefit from": ("wouldbenefitfrom", -1.2),
-    "needs further development": ("needsfurtherdevelopment", -1.5),
+    "not yet ready": ("notyetready", -2.6),
+    "not ready": ("notready", -2.2),
+    "would benefit from": ("wouldbenefitfrom", -2.4),
+    "needs further development": ("needsfurtherdevelopment", -2.2),
+    "exceptional": ("exceptionalrecruit", 2.8),
 }
 _PHRASE_RE = re.compile(
     r"\b(" + "|".join(re.escape(p) for p in sorted(RECRUITMENT_PHRASES, key=len, reverse=True)) + r")\b",
