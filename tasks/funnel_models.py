@@ -251,6 +251,8 @@ def detect_separation_lp(A: np.ndarray, tol: float = 1e-7) -> tuple[bool, np.nda
     k = A.shape[1]
     if A.shape[0] == 0 or k == 0:
         return False, np.zeros(k)
+    # duplicate constraints add nothing: with 0/1 covariates there are few distinct rows
+    A = np.unique(A, axis=0)
     c = -A.sum(axis=0)
     scale = np.abs(A).max() or 1.0
     res = optimize.linprog(
