@@ -72,9 +72,11 @@ def finish_run(con, run_id: str, status: str, failure_reason: str | None = None)
 
 
 def list_runs(con) -> pl.DataFrame:
-    ensure_registry(con) if not con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema='results' AND table_name='runs'"
-    ).fetchone()[0] == 0 else None
+    """All runs, newest first (empty when the warehouse has none yet)."""
+    from tasks.warehouse import table_exists
+
+    if not table_exists(con, "results.runs"):
+        return pl.DataFrame()
     return query(con, "results/runs_list")
 
 

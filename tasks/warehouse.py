@@ -132,7 +132,11 @@ def run_sql(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = Non
 
 def to_polars(result) -> pl.DataFrame:
     """The current result of an executed statement as a polars frame (DuckDB 2 has no .pl() on connections)."""
-    return pl.from_arrow(result.to_arrow_table())
+    import warnings
+
+    with warnings.catch_warnings():  # small results: the extra copy DuckDB warns about is harmless
+        warnings.simplefilter("ignore", UserWarning)
+        return pl.from_arrow(result.to_arrow_table())
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> pl.DataFrame:
