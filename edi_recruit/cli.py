@@ -138,6 +138,23 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    from datetime import datetime, timezone
+
+    from tasks.validation import ValidationCritical, print_summary, validate
+
+    _require_file(args.db, "warehouse")
+    run_id = args.run_id or "validate-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        outcome = validate(args.db, run_id, as_of=args.as_of, out_dir=args.out,
+                           unknown_ethnicity_threshold=args.unknown_ethnicity_threshold,
+                           drift_threshold=args.drift_threshold)
+    except ValidationCritical as exc:
+        raise CliError(str(exc)) from None
+    print_summary(outcome)
+    return 0
+
+
 def cmd_run(args) -> int:
     from flows.monthly_evaluation import monthly_evaluation
 
@@ -295,6 +312,19 @@ def build_parser() -> argparse.ArgumentParser:
     common(i)
     i.add_argument("--force", action="store_true", help="rebuild staging and marts even if nothing changed")
     i.set_defaults(func=cmd_ingest)
+
+    v = sub.add_parser("validate", help="run the validation gate over the staged tables",
+                       description="Validate staged tables with the Great Expectations suites in expectations/: "
+                                   "stop on critical failures, quarantine bad rows, report warnings, build Data Docs.")
+    v.add_argument("--db", required=True, help="DuckDB warehouse file (after `edi-recruit ingest`)")
+    v.add_argument("--as-of", type=_month, required=True, help="month being evaluated, YYYY-MM")
+    v.add_argument("--out", default="out", help="folder for run outputs (Data Docs, results parquet)")
+    v.add_argument("--run-id", help="run id (default: validate-<UTC timestamp>)")
+    v.add_argument("--unknown-ethnicity-threshold", type=float, default=0.10,
+                   help="warn when more than this share of ethnicity is not stated (default 0.10)")
+    v.add_argument("--drift-threshold", type=float, default=0.25,
+                   help="warn when a table's row count moves more than this share since the last run (default 0.25)")
+    v.set_defaults(func=cmd_validate)
 
     r = sub.add_parser("run", help="run the monthly evaluation for one month",
                        description="Run the monthly evaluation flow (Prefect; local ephemeral API by default).")

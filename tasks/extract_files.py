@@ -12,6 +12,7 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -54,8 +55,21 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+MIXED_ENCODING = "utf-8+cp1252"  # UTF-8 with stray Windows-1252 bytes (e.g. a pasted curly quote)
+
+
+def _cp1252_fallback(exc: UnicodeDecodeError):
+    """Decode the bytes that are not UTF-8 as Windows-1252 (unmapped bytes become U+FFFD)."""
+    bad = exc.object[exc.start:exc.end]
+    return bad.decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("edi_cp1252_fallback", _cp1252_fallback)
+
+
 def detect_encoding(path: Path) -> str:
-    """utf-8-sig when a BOM is present; utf-8 when the bytes decode; else cp1252."""
+    """utf-8-sig when a BOM is present; utf-8 when the bytes decode; cp1252 when no
+    non-ASCII byte forms valid UTF-8; else UTF-8 with stray cp1252 bytes (MIXED_ENCODING)."""
     with path.open("rb") as fh:
         head = fh.read(4)
         if head.startswith(codecs.BOM_UTF8):
@@ -68,7 +82,22 @@ def detect_encoding(path: Path) -> str:
             decoder.decode(b"", final=True)
             return "utf-8"
         except UnicodeDecodeError:
-            return "cp1252"
+            pass
+        # some bytes are not UTF-8: is any multi-byte UTF-8 sequence present at all?
+        fh.seek(0)
+        utf8_seq = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+        tail = b""
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            if utf8_seq.search(tail + block):
+                return MIXED_ENCODING
+            tail = block[-3:]
+        return "cp1252"
+
+
+def _open_text(path: Path, encoding: str):
+    if encoding == MIXED_ENCODING:
+        return path.open("r", encoding="utf-8", errors="edi_cp1252_fallback", newline="")
+    return path.open("r", encoding=encoding, newline="")
 
 
 def _text(value) -> str | None:
@@ -139,7 +168,7 @@ def _dedupe_headers(headers: list[str]) -> list[str]:
 
 def read_csv(path: Path, out: Path) -> ReadResult:
     encoding = detect_encoding(path)
-    with path.open("r", encoding=encoding, newline="") as fh:
+    with _open_text(path, encoding) as fh:
         reader = csv.reader(fh)
         try:
             headers = next(reader)
@@ -161,7 +190,7 @@ def read_csv(path: Path, out: Path) -> ReadResult:
             writer.close()
             raise ExtractError(f"{path.name}: unreadable CSV near data row {n + 1}: {exc}") from None
         writer.close()
-    notes = [f"encoding {encoding} detected"] if encoding == "cp1252" else []
+    notes = [f"encoding {encoding} detected"] if encoding in ("cp1252", MIXED_ENCODING) else []
     return ReadResult(headers, writer.n, encoding, 1, out, writer.malformed, notes)
 
 
