@@ -20,6 +20,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "wres_indicator2": ("scope", "scope_value"),
     "adverse_impact": ("stage", "period", "grouping", "group"),
     "funnel_counts": ("band", "wres_group"),
+    "disclosure_log": ("table_name",),
 }
 ABS_TOL = 1e-9
 REL_TOL = 1e-9
