@@ -18,6 +18,8 @@ DEFAULTS_ENV = {
     # the UI may not fetch anything from the network either
     "PREFECT_UI_SERVE_BASE": "/",
     "PREFECT_LOGGING_LEVEL": "INFO",
+    # the ephemeral API starts in a subprocess; on a busy 2-core machine it needs more than the default 20 s
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
 }
 
 

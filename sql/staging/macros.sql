@@ -9,9 +9,9 @@ CREATE OR REPLACE MACRO edi_date(s, fmt) AS coalesce(
     try_strptime(edi_blank(s), '%Y-%m')::DATE);
 CREATE OR REPLACE MACRO edi_bool(s, trues, falses) AS CASE
     WHEN s IS NULL OR trim(CAST(s AS VARCHAR)) = '' THEN NULL
-    WHEN list_contains(list_transform(trues, x -> lower(x)), lower(trim(CAST(s AS VARCHAR)))) THEN TRUE
+    WHEN list_contains(list_transform(trues, lambda x: lower(x)), lower(trim(CAST(s AS VARCHAR)))) THEN TRUE
     WHEN lower(trim(CAST(s AS VARCHAR))) = 'true' THEN TRUE
-    WHEN list_contains(list_transform(falses, x -> lower(x)), lower(trim(CAST(s AS VARCHAR)))) THEN FALSE
+    WHEN list_contains(list_transform(falses, lambda x: lower(x)), lower(trim(CAST(s AS VARCHAR)))) THEN FALSE
     WHEN lower(trim(CAST(s AS VARCHAR))) = 'false' THEN FALSE
     ELSE NULL END;
 -- "Band 8a" / "8A" / "band 9" / "VSM" -> 8a / 9 / VSM; numbers like "7.0" -> 7
