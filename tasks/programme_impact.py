@@ -44,6 +44,7 @@ from tasks.vocabulary import (
     TERM_INTERCEPT,
     TERM_LEVEL_CHANGE,
     TERM_SLOPE_CHANGE,
+    TERM_PRE_SLOPE,
 )
 
 log = logging.getLogger(__name__)
@@ -244,12 +245,13 @@ def its_rows(series: pl.DataFrame, maxlags: int | None = None) -> pl.DataFrame:
         return pl.DataFrame(schema=PROGRAMME_IMPACT_SCHEMA)
     freq = s["frequency"][0] if s.height else None
     rows = []
-    for term in (TERM_INTERCEPT, TERM_LEVEL_CHANGE, TERM_SLOPE_CHANGE):
+    for term, key in ((TERM_INTERCEPT, TERM_INTERCEPT), (TERM_PRE_SLOPE, "_pre_slope"),
+                      (TERM_LEVEL_CHANGE, TERM_LEVEL_CHANGE), (TERM_SLOPE_CHANGE, TERM_SLOPE_CHANGE)):
         rows.append({"row_type": ROW_ITS, "stage": STAGE_PROGRAMME_IMPACT, "measure": MEASURE_SHARE,
                      "model": MODEL_SEGMENTED_LINEAR, "term": term, "frequency": freq,
                      "appointed_bme": int(s["appointed_bme"].sum()),
                      "appointed_white": int(s["appointed_white"].sum()),
-                     **{k: fit[term][k] for k in ("estimate", "std_error", "ci_low", "ci_high", "p_value")},
+                     **{k: fit[key][k] for k in ("estimate", "std_error", "ci_low", "ci_high", "p_value")},
                      "n_periods": fit["_meta"]["n_periods"], "hac_maxlags": fit["_meta"]["maxlags"]})
     return pl.DataFrame(rows, schema=PROGRAMME_IMPACT_SCHEMA)
 

@@ -218,6 +218,7 @@ TERM_BME_X_PANEL = "bme:diverse_panel"
 TERM_BME_X_POST = "bme:post_programme"
 TERM_LEVEL_CHANGE = "level_change"
 TERM_SLOPE_CHANGE = "slope_change"
+TERM_PRE_SLOPE = "pre_slope"  # pre-programme trend per month in the segmented regression
 TERM_ETHNICITY_MATCH = "ethnicity_match"
 
 BINARY_TERMS: tuple[str, ...] = (
