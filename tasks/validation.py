@@ -204,6 +204,9 @@ class _GX:
         self.gx = gx
         self.root = run_dir / "gx"
         self.docs_dir = run_dir / "data_docs"
+        # one context per run: a re-run of the same run id starts afresh
+        shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.docs_dir, ignore_errors=True)
         self.ctx = gx.get_context(mode="file", project_root_dir=str(self.root))
         self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.ctx.variables.save()
@@ -233,8 +236,8 @@ class _GX:
             batch_def = asset.add_batch_definition_whole_dataframe("whole")
         suite = ExpectationSuite(name=name, expectations=[ExpectationConfiguration(**c) for c in configs],
                                  meta={"source": f"expectations/{name.split('.')[0]}.json"})
-        suite = self.ctx.suites.add_or_update(suite)
-        vd = self.ctx.validation_definitions.add_or_update(
+        suite = self.ctx.suites.add(suite)
+        vd = self.ctx.validation_definitions.add(
             self.gx.ValidationDefinition(data=batch_def, suite=suite, name=name))
         with warnings.catch_warnings():
             # pandas warns that ETHNIC_CODE_PATTERN has groups (str.contains): harmless
@@ -337,11 +340,13 @@ def validate(
     window_start: str = DEFAULT_WINDOW_START,
     systemic_share: float = 0.5,
     systemic_min_rows: int = 20,
+    data_docs: bool = True,
 ) -> ValidationOutcome:
     """Validate the staged tables, quarantine row-level failures, reconcile; stop on critical.
 
     Call after :func:`tasks.ingest.ingest_extracts` and before :func:`tasks.ingest.build_marts`.
     Raises :class:`ValidationCritical` (one-line message) when the run must stop.
+    ``data_docs=False`` skips building Data Docs (tests; the GX results are still stored).
     """
     from tasks.ingest import quarantine, reconcile
     from tasks.warehouse import run_sql, table_exists, writing
@@ -429,7 +434,7 @@ def validate(
             recon = reconcile(con, tables)
         qsum = _quarantine_summary(con, tables)
         after = {t: con.execute(f"SELECT count(*) FROM quarantine.{t}").fetchone()[0] for t in tables}
-    docs = gxr.build_docs()
+    docs = gxr.build_docs() if data_docs else None
     if critical:
         first = critical[0]
         more = f" (+{len(critical) - 1} more critical)" if len(critical) > 1 else ""

@@ -72,6 +72,7 @@ class Case:
         return ingest_extracts(self.dir, self.db)
 
     def validate(self, run_id: str = "run-1", **kw):
+        kw.setdefault("data_docs", False)  # Data Docs are checked in the CLI case and test_validation
         return validate(str(self.db), run_id, as_of=AS_OF, out_dir=str(self.out), **kw)
 
     def quarantined(self, table: str) -> dict[int, str]:
@@ -279,6 +280,7 @@ def test_07_unknown_ethnic_code_quarantines_the_row(case):
     case.assert_reconciled()
 
 
+@pytest.mark.slow  # an extra beyond the 20 required cases; `make test-slow`
 def test_07b_extended_local_codes_are_accepted(case):
     _set_app_value(case, "Ethnic Origin", "LH", children=False)
     case.ingest()
@@ -371,6 +373,7 @@ def test_12_date_in_the_future(case):
     case.assert_reconciled()
 
 
+@pytest.mark.slow  # an extra beyond the 20 required cases; `make test-slow`
 def test_12b_excel_epoch_date_before_the_window(case):
     n, _ = _set_app_value(case, "Date Applied", "00/01/1900", children=False)  # unparseable
     case.ingest()
@@ -379,6 +382,7 @@ def test_12b_excel_epoch_date_before_the_window(case):
     case.assert_reconciled()
 
 
+@pytest.mark.slow  # an extra beyond the 20 required cases; `make test-slow`
 def test_12c_date_before_the_extract_window(case):
     n, _ = _set_app_value(case, "Date Applied", "01/01/1900", children=False)
     case.ingest()
