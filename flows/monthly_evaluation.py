@@ -21,6 +21,7 @@ import inspect
 import json
 import logging
 import os
+import threading
 import uuid
 from datetime import date, datetime
 from pathlib import Path
@@ -45,6 +46,7 @@ DEFAULT_OUT = "out"
 SCHEDULE_TIMEZONE = "Europe/London"
 FAIL_IN_PUBLISH_ENV = "EDI_RECRUIT_FAIL_IN_PUBLISH"   # test hook: fail inside the publish transaction
 MAX_ANALYSIS_THREADS = 4
+_VALIDATION_LOCK = threading.Lock()
 
 
 class InjectedFailure(RuntimeError):
@@ -163,7 +165,8 @@ def validation_task(db: str, run_id: str, as_of: str, out_dir: str) -> dict:
     if mod is None:
         _logger().warning("tasks.validation is not installed: validation gate skipped")
         return {"result_paths": {}, "data_docs": None}
-    outcome = mod.validate(db, run_id, as_of=as_of, out_dir=out_dir)
+    with _VALIDATION_LOCK:  # Great Expectations contexts are not thread-safe (concurrent backfill months)
+        outcome = mod.validate(db, run_id, as_of=as_of, out_dir=out_dir)
     if getattr(outcome, "summary", None):
         _logger().info("validation: %s", str(outcome.summary).splitlines()[0])
     return {"result_paths": dict(getattr(outcome, "result_paths", None) or {}),
