@@ -166,8 +166,30 @@ def _dedupe_headers(headers: list[str]) -> list[str]:
     return out
 
 
+def _ends_inside_quotes(path: Path, encoding: str) -> bool:
+    """True when the file stops inside a quoted value: its last line was cut off.
+
+    Only files without a final line break are parsed a second time (strictly).
+    """
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return False
+        fh.seek(-1, 2)
+        if fh.read(1) in (b"\n", b"\r"):
+            return False
+    with _open_text(path, encoding) as fh:
+        try:
+            for _ in csv.reader(fh, strict=True):
+                pass
+        except csv.Error as exc:
+            return "unexpected end of data" in str(exc)
+    return False
+
+
 def read_csv(path: Path, out: Path) -> ReadResult:
     encoding = detect_encoding(path)
+    cut_off = _ends_inside_quotes(path, encoding)
     with _open_text(path, encoding) as fh:
         reader = csv.reader(fh)
         try:
@@ -176,6 +198,7 @@ def read_csv(path: Path, out: Path) -> ReadResult:
             raise ExtractError(f"{path.name}: the file is empty (no header row)") from None
         headers = _dedupe_headers(headers)
         writer = _ChunkWriter(headers, out)
+        pending = None  # the last row is held back: it may be the truncated one
         try:
             n = 0
             for values in reader:
@@ -185,12 +208,21 @@ def read_csv(path: Path, out: Path) -> ReadResult:
                 bad = None
                 if len(values) != len(headers):
                     bad = f"expected {len(headers)} fields, found {len(values)}"
-                writer.add(values, n, bad)
+                if pending is not None:
+                    writer.add(*pending)
+                pending = (values, n, bad)
         except csv.Error as exc:
             writer.close()
             raise ExtractError(f"{path.name}: unreadable CSV near data row {n + 1}: {exc}") from None
+        if pending is not None:
+            values, n_last, bad = pending
+            if cut_off:
+                bad = "the file ends inside a quoted value: the last line is truncated" + (f" ({bad})" if bad else "")
+            writer.add(values, n_last, bad)
         writer.close()
     notes = [f"encoding {encoding} detected"] if encoding in ("cp1252", MIXED_ENCODING) else []
+    if cut_off:
+        notes.append("the last line is truncated")
     return ReadResult(headers, writer.n, encoding, 1, out, writer.malformed, notes)
 
 

@@ -457,6 +457,21 @@ def test_16_truncated_last_line(case):
     case.assert_reconciled()
 
 
+def test_16b_last_line_cut_inside_its_last_quoted_value(case):
+    path = case.dir / "applications.csv"
+    data = path.read_bytes().rstrip(b"\r\n")
+    assert data.endswith(b'"')  # the last column (Phone) is quoted
+    path.write_bytes(data[:-4])  # field count intact, closing quote lost
+    n_rows = len(case.table("applications")[1])
+    case.ingest()
+    out = case.validate()
+    assert case.all_quarantined() == {"applications": {n_rows: "row_well_formed"}}
+    v = out.tables["validation"]
+    row = v.filter((v["suite"] == "applications") & (v["expectation"] == "row_well_formed")).row(0, named=True)
+    assert "truncated" in row["reason"]
+    case.assert_reconciled()
+
+
 def test_17_excel_sheet_with_title_rows_above_the_header(case):
     import xlsxwriter
 
