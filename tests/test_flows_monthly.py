@@ -1,8 +1,9 @@
 """The monthly evaluation flow under prefect_test_harness, on a small generated trust.
 
 One module-scoped warehouse; the runs build on each other in file order:
-a completed run, a second run on the same inputs (determinism), a run with a
-failure injected inside the publish transaction, then a run that succeeds.
+a completed run, a run with a failure injected inside the publish
+transaction, then a run that succeeds (and, on the same inputs as the
+first, must give identical figures: determinism).
 """
 from __future__ import annotations
 
@@ -48,11 +49,37 @@ def first_run(harness, trust, space) -> dict:
 
 
 @pytest.fixture(scope="module")
-def second_run(first_run, trust, space) -> dict:
-    from flows.monthly_evaluation import monthly_evaluation
+def failed_and_next(first_run, trust, space) -> dict:
+    """A run with a failure injected inside the publish transaction, then the next run on the same inputs."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
 
-    return monthly_evaluation(as_of=AS_OF, extracts=str(trust), db=space["db"], out_dir=space["out"],
-                              report=False, exports=False)
+    from flows.monthly_evaluation import FAIL_IN_PUBLISH_ENV, InjectedFailure, monthly_evaluation
+
+    kwargs = dict(as_of=AS_OF, extracts=str(trust), db=space["db"], out_dir=space["out"], report=False, exports=False)
+    mp = pytest.MonkeyPatch()
+    mp.setenv(FAIL_IN_PUBLISH_ENV, "1")
+    try:
+        with pytest.raises(InjectedFailure):
+            monthly_evaluation(**kwargs)
+    finally:
+        mp.undo()
+    with get_client(sync_client=True) as client:
+        [failed] = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"evaluate-{AS_OF}"])),
+            sort=FlowRunSort.START_TIME_DESC, limit=1)
+    from tasks.warehouse import reading
+
+    with reading(space["db"]) as con:
+        latest_after_failure = con.execute(
+            "SELECT DISTINCT run_id FROM results.latest_odds_ratios WHERE run_as_of = ?", [AS_OF]).fetchall()
+    return {"failed": failed, "latest_after_failure": latest_after_failure, "next": monthly_evaluation(**kwargs)}
+
+
+@pytest.fixture(scope="module")
+def second_run(failed_and_next) -> dict:
+    return failed_and_next["next"]
 
 
 # ---------------------------------------------------------------- pure
@@ -153,34 +180,17 @@ def test_two_runs_on_same_inputs_give_identical_results(first_run, second_run, s
 
 
 # ---------------------------------------------------------------- failure inside publish
-def test_failure_inside_publish_leaves_nothing_and_next_run_succeeds(second_run, trust, space, monkeypatch):
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
-    from prefect.client.schemas.sorting import FlowRunSort
-
-    from flows.monthly_evaluation import FAIL_IN_PUBLISH_ENV, InjectedFailure, monthly_evaluation
-    from tasks.warehouse import reading
-
-    monkeypatch.setenv(FAIL_IN_PUBLISH_ENV, "1")
-    with pytest.raises(InjectedFailure):
-        monthly_evaluation(as_of=AS_OF, extracts=str(trust), db=space["db"], out_dir=space["out"],
-                           report=False, exports=False)
-    monkeypatch.delenv(FAIL_IN_PUBLISH_ENV)
-    with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"evaluate-{AS_OF}"])),
-                                     sort=FlowRunSort.START_TIME_DESC, limit=1)
-    failed_id = str(runs[0].id)
-    assert runs[0].state.is_failed()
+def test_failure_inside_publish_leaves_nothing_and_next_run_succeeds(first_run, failed_and_next, space):
+    failed = failed_and_next["failed"]
+    failed_id = str(failed.id)
+    assert failed.state.is_failed() and failed_id != first_run["run_id"]
     row = registry_row(space["db"], failed_id)
     assert row["status"] == "failed" and "InjectedFailure" in row["failure_reason"]
     counts = rows_for_run(space["db"], failed_id)
     assert counts and all(n == 0 for n in counts.values()), {k: v for k, v in counts.items() if v}
-    with reading(space["db"]) as con:
-        latest = con.execute("SELECT DISTINCT run_id FROM results.latest_odds_ratios WHERE run_as_of = ?",
-                             [AS_OF]).fetchall()
-    assert latest == [(second_run["run_id"],)]   # still the last completed run
-    nxt = monthly_evaluation(as_of=AS_OF, extracts=str(trust), db=space["db"], out_dir=space["out"],
-                             report=False, exports=False)
+    # while failed, the latest views still show the last completed run
+    assert failed_and_next["latest_after_failure"] == [(first_run["run_id"],)]
+    nxt = failed_and_next["next"]
     assert registry_row(space["db"], nxt["run_id"])["status"] == "completed"
     assert rows_for_run(space["db"], nxt["run_id"])["results.odds_ratios"] > 0
 
