@@ -522,17 +522,25 @@ def section_topics(c: Ctx) -> str:
                             "n_dominant", "tone") if k in t.columns]
         out.append("<h3>Topics and their top terms</h3>" + html_table(t, keep))
     if cols(p, "topic_id", "level", "mean"):
-        sub = p.filter(pl.col("variable") == "wres_group") if "variable" in p.columns and (p["variable"] == "wres_group").any() else p
+        sub = p
+        if "variable" in p.columns:
+            for var in ("candidate_wres_group", "wres_group"):
+                if (p["variable"] == var).any():
+                    sub = p.filter(pl.col("variable") == var)
+                    break
+        if "source" in sub.columns and (sub["source"] == "assessments").any():
+            sub = sub.filter(pl.col("source") == "assessments")  # letters have their own topics, in the table
         levels = [lv for lv in dict.fromkeys(sub["level"].to_list()) if lv is not None]
         labels = {}
         if cols(t, "topic_id", "label"):
-            labels = {r["topic_id"]: r["label"] for r in t.iter_rows(named=True)}
+            tt = t.filter(pl.col("source") == "assessments") if "source" in t.columns else t
+            labels = {r["topic_id"]: r["label"] for r in tt.iter_rows(named=True)}
         rows = []
         for r in sub.sort("topic_id", "level").iter_rows(named=True):
             color = PALETTE[levels.index(r["level"]) % len(PALETTE)] if r["level"] in levels else PALETTE[0]
             rows.append({"label": f"{labels.get(r['topic_id'], 'topic ' + str(r['topic_id']))[:32]} · {r['level']}",
                          "value": num(r["mean"]), "color": color})
-        out.append("<h3>Topic prevalence by group</h3>" + legend([(str(lv), PALETTE[i % len(PALETTE)]) for i, lv in enumerate(levels)])
+        out.append("<h3>Topic prevalence in assessments by candidate ethnicity</h3>" + legend([(str(lv), PALETTE[i % len(PALETTE)]) for i, lv in enumerate(levels)])
                    + bars_svg(rows, "Mean topic share by group", value_fmt=pct))
         out.append(html_table(p, [k for k in ("source", "variable", "level", "topic_id", "n", "mean", "ci_low", "ci_high",
                                               "p_value", "q_value", "sdc_flags") if k in p.columns], max_rows=120))
