@@ -203,15 +203,20 @@ def cmd_runs(args) -> int:
         raise CliError(f"no warehouse at {args.db}")
     with reading(args.db) as con:
         df = list_runs(con)
+    if getattr(args, "as_of", None):
+        df = df.filter(df["as_of"] == args.as_of)
+    if getattr(args, "status", None):
+        df = df.filter(df["status"] == args.status)
     if df.height == 0:
-        print("No runs yet.")
+        print("No runs yet." if not (getattr(args, "as_of", None) or getattr(args, "status", None))
+              else "No runs match.")
         return 0
     from rich.console import Console
     from rich.table import Table
 
-    t = Table("run_id", "as_of", "status", "code_version", "input", "started (UTC)", "seconds", "reason")
-    for r in df.iter_rows(named=True):
-        t.add_row(r["run_id"], r["as_of"], r["status"], r["code_version"], (r["input_sha256"] or "")[:12],
+    t = Table("run_id", "flow", "as_of", "status", "code_version", "input", "started (UTC)", "seconds", "reason")
+    for r in df.head(args.limit if getattr(args, "limit", None) else df.height).iter_rows(named=True):
+        t.add_row(r["run_id"], r["flow"], r["as_of"], r["status"], r["code_version"], (r["input_sha256"] or "")[:12],
                   str(r["started_at"])[:19], str(r["seconds"]), (r["failure_reason"] or "")[:60])
     Console(width=200).print(t)
     return 0
@@ -345,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rs = sub.add_parser("runs", help="list evaluation runs", description="List runs from results.runs.")
     rs.add_argument("--db", required=True)
+    rs.add_argument("--as-of", type=_month, help="only runs for this month, YYYY-MM")
+    rs.add_argument("--status", choices=["running", "completed", "failed"], help="only runs with this status")
+    rs.add_argument("--limit", type=_positive_int, help="show at most this many (newest first)")
     rs.set_defaults(func=cmd_runs)
 
     b = sub.add_parser("backfill", help="evaluate every month of a range (skips unchanged months)",

@@ -106,3 +106,9 @@ def test_cli_diff_on_a_published_warehouse(tmp_path, capsys):
     assert "identical figures" in capsys.readouterr().out
     assert main(["diff", "run-", "run-a", "--db", str(db)]) == 1   # ambiguous prefix: one-line error
     assert "matches 2 runs" in capsys.readouterr().err
+    # `runs` lists both, filters by month and status
+    assert main(["runs", "--db", str(db), "--as-of", "2024-01", "--status", "completed"]) == 0
+    listing = capsys.readouterr().out
+    assert "run-aaaa" in listing and "run-bbbb" in listing and "monthly-evaluation" in listing
+    assert main(["runs", "--db", str(db), "--status", "failed"]) == 0
+    assert capsys.readouterr().out.strip() == "No runs match."
