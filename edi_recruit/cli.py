@@ -243,6 +243,13 @@ def cmd_backfill(args) -> int:
 def cmd_serve(args) -> int:
     from flows.server import LocalPrefect
 
+    import signal
+
+    def _terminate(signum, frame):  # a service manager's stop: clean up like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     home = Path(args.home).resolve()
     lp = LocalPrefect(home, args.port)
     print(f"Starting the Prefect server on 127.0.0.1:{args.port} (state in {home / 'prefect.db'}) …", flush=True)
