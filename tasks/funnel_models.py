@@ -3,34 +3,51 @@
 Pure functions on polars frames shaped like ``marts.application_funnel`` and
 ``marts.workforce`` (docs/data-contract.md).  No DuckDB, no Prefect.
 
-Estimators
-----------
+Estimators (docs/methods.md section 1)
+--------------------------------------
 * Logistic regression / binomial GLM (``fit_logit``).  The data are first
   collapsed to covariate-pattern aggregates *within cluster* (vacancy): one row
-  per (cluster, pattern) with the number of trials and events.  The maximum
-  likelihood estimate needs only the pattern totals (sufficient statistics),
-  so statsmodels' binomial GLM is fitted on the pattern table; the
-  cluster-robust (sandwich) covariance is then computed exactly from the
-  (cluster, pattern) table, giving the same numbers as a one-row-per-
-  application fit with ``cov_type="cluster"`` (small-sample factor G/(G-1)).
+  per (cluster, pattern) with the number of trials and events.  The primary
+  fit is ``statsmodels`` ``GLM(family=Binomial())`` on that table, with a
+  two-column (events, non-events) endog and ``cov_type="cluster"`` by
+  vacancy.  Aggregating *within* cluster keeps every cluster's score sum
+  unchanged, so the clustered standard errors equal those of a one-row-per-
+  application fit (tests/test_funnel_models.py checks this); the small-sample
+  factor is G/(G-1) (statsmodels ``use_correction=False`` times G/(G-1), since
+  statsmodels' own correction also uses the number of rows, which aggregation
+  changes).
 * Conditional logistic regression stratified by vacancy
-  (``fit_conditional_logit``): exact conditional likelihood, Newton-Raphson.
-  Strata with one event use a vectorised softmax form; strata with several
-  events use the Gail-Lubin-Rubinstein recursion.  Checked against
-  ``statsmodels.discrete.conditional_models.ConditionalLogit`` in the tests.
+  (``fit_conditional_logit``): primary fit ``statsmodels.discrete.
+  conditional_models.ConditionalLogit(groups=vacancy)``, Newton from zero.
+* Fast path (own code, used only above a size threshold): statsmodels' binomial
+  GLM works on dense (rows x terms) arrays with a least-squares solve per IRLS
+  step, and its ConditionalLogit evaluates the likelihood stratum by stratum in
+  Python (about 1 s per 1,000 informative rows at the default specification).
+  Above ``STATSMODELS_MAX_ROWS`` (cluster-pattern rows, default 2,000,000) the
+  logit is fitted by our own Newton-IRLS on the pattern table with the same
+  cluster sandwich computed from the (cluster, pattern) table; above
+  ``CL_STATSMODELS_MAX_ROWS`` (informative rows, default 50,000,
+  about 200,000 applications) the
+  conditional logit uses our own exact conditional likelihood (vectorised
+  softmax for one-event strata, Gail-Lubin-Rubinstein recursion for several
+  events).  Both are checked against statsmodels to 1e-6 in the tests.  The
+  thresholds are module settings, overridable with the environment variables
+  ``EDI_FUNNEL_STATSMODELS_MAX_ROWS`` / ``EDI_FUNNEL_CL_STATSMODELS_MAX_ROWS``.
+  ``Fit.engine`` records which engine produced a fit (logged at INFO).
 * Robustness: complete / quasi-complete separation is detected with the
   linear-programming test of Konis (2007) before fitting (and by divergence
   after).  When found, the model is refitted with Firth's penalised
-  likelihood (Jeffreys prior), which always gives finite estimates, and the
-  affected terms carry the flag ``separation`` (all terms carry ``firth``).
-  Sparse cells (< 5 events or non-events among rows where an indicator is 1)
-  are flagged ``sparse_cell``; fits with fewer than 10 events are flagged
-  ``small_numbers``.
+  likelihood (Jeffreys prior; own code, statsmodels has none), which always
+  gives finite estimates, and the affected terms carry the flag
+  ``separation`` (all terms carry ``firth``).  Sparse cells (< 5 events or
+  non-events among rows where an indicator is 1) are flagged ``sparse_cell``;
+  fits with fewer than 10 events are flagged ``small_numbers``.
 """
 from __future__ import annotations
 
 import logging
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -86,6 +103,13 @@ FLAG_NO_DATA = "no_data"
 SMALL_EVENTS = 10  # fits with fewer events are flagged small_numbers
 SPARSE_CELL = 5  # an indicator with fewer events or non-events where it is 1
 MAX_ABS_LOG_ODDS = 12.0  # an unpenalised estimate beyond this is treated as divergence
+
+# Engines (Fit.engine) and the size thresholds above which the own fast path is used
+ENGINE_STATSMODELS = "statsmodels"
+ENGINE_OWN = "own_fast_path"
+ENGINE_FIRTH = "own_firth"
+STATSMODELS_MAX_ROWS = int(os.environ.get("EDI_FUNNEL_STATSMODELS_MAX_ROWS", 2_000_000))
+CL_STATSMODELS_MAX_ROWS = int(os.environ.get("EDI_FUNNEL_CL_STATSMODELS_MAX_ROWS", 50_000))
 
 # Term names of levels that have no helper in the vocabulary
 DIRECTORATE_COLUMN = "directorate"
@@ -187,6 +211,7 @@ class Fit:
     # mean of each programme feature over the analysed rows, by level of each
     # programme feature: used to build the contrasts
     feature_means: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
+    engine: str = ENGINE_STATSMODELS
 
     def index(self, term: str) -> int:
         return self.terms.index(term)
@@ -381,17 +406,41 @@ def fit_logit(
     y = pat.get_column("_y").to_numpy().astype(float)
     n_obs, n_events = int(round(n.sum())), int(round(y.sum()))
     n_clusters = cl_pat.get_column("_cluster").n_unique()
-    fit = _fit_grouped(X, n, y, terms, stage, model, analysis, n_obs, n_events, n_clusters)
-    if fit.params.size and FLAG_FIRTH not in fit.model_flags:
+    fit = _fit_grouped(X, n, y, terms, stage, model, analysis, n_obs, n_events, n_clusters, cl_pat)
+    if fit.params.size and fit.engine == ENGINE_OWN:
         fit.cov = _cluster_cov(cl_pat, fit, n_clusters)
-    elif fit.params.size:
+    elif fit.params.size and fit.engine == ENGINE_FIRTH:
         for t in fit.terms:
             fit.term_flags.setdefault(t, set()).add(FLAG_MODEL_SE)
     _feature_means(fit, d, exprs, feature_levels)
     return fit
 
 
-def _fit_grouped(X, n, y, terms, stage, model, analysis, n_obs, n_events, n_clusters) -> Fit:
+def _statsmodels_glm(cl_pat: pl.DataFrame, terms: Sequence[str], n_clusters: int):
+    """statsmodels binomial GLM on (cluster, pattern) rows, SEs clustered by ``_cluster``.
+
+    Returns (params, cov, converged).  Covariance = statsmodels' sandwich without
+    its row-count-based correction, times G/(G-1) (the same as a per-row fit).
+    """
+    import statsmodels.api as sm
+
+    X = cl_pat.select(list(terms)).to_numpy().astype(float)
+    n = cl_pat.get_column("_n").to_numpy().astype(float)
+    y = cl_pat.get_column("_y").to_numpy().astype(float)
+    groups = cl_pat.get_column("_cluster").rank("dense").cast(pl.Int64).to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # perfect-prediction / overflow warnings: divergence is checked below
+        res = sm.GLM(np.column_stack([y, n - y]), X, family=sm.families.Binomial()).fit(
+            maxiter=100, tol=1e-10, cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False})
+    G = n_clusters
+    corr = G / (G - 1) if G > 1 else 1.0
+    conv = bool(getattr(res, "converged", True))
+    return np.asarray(res.params, float), np.asarray(res.cov_params(), float) * corr, conv
+
+
+def _fit_grouped(X, n, y, terms, stage, model, analysis, n_obs, n_events, n_clusters,
+                 cl_pat: pl.DataFrame | None = None) -> Fit:
+    """Fit on the pattern table ``X, n, y``; statsmodels on ``cl_pat`` when given and small enough."""
     term_flags: dict[str, set[str]] = {t: set() for t in terms}
     model_flags: set[str] = set()
     if n_events < SMALL_EVENTS or (n_obs - n_events) < SMALL_EVENTS:
@@ -415,14 +464,21 @@ def _fit_grouped(X, n, y, terms, stage, model, analysis, n_obs, n_events, n_clus
     A = np.vstack([Xk[y > 0], -Xk[(n - y) > 0]])
     separated, direction = detect_separation_lp(A)
     beta = None
+    engine = ENGINE_OWN
+    use_sm = cl_pat is not None and cl_pat.height <= STATSMODELS_MAX_ROWS
     if not separated:
-        beta, conv = _mle_binomial(Xk, n, y)
+        if use_sm:
+            engine = ENGINE_STATSMODELS
+            beta, ck, conv = _statsmodels_glm(cl_pat, [terms[j] for j in keep], n_clusters)
+        else:
+            beta, conv = _mle_binomial(Xk, n, y)
         if not conv or not np.all(np.isfinite(beta)) or np.abs(beta).max() > MAX_ABS_LOG_ODDS:
             separated = True
             direction = np.where(np.isfinite(beta) & (np.abs(beta) > MAX_ABS_LOG_ODDS), 1.0, 0.0) if beta is not None else direction
             if not conv:
                 model_flags.add(FLAG_NOT_CONVERGED)
     if separated:
+        engine = ENGINE_FIRTH
         model_flags.add(FLAG_FIRTH)
         for jj, j in enumerate(keep):
             term_flags[terms[j]].add(FLAG_FIRTH)
@@ -433,12 +489,17 @@ def _fit_grouped(X, n, y, terms, stage, model, analysis, n_obs, n_events, n_clus
             model_flags.add(FLAG_NOT_CONVERGED)
         cov[np.ix_(keep, keep)] = ck
         log.info("%s/%s/%s: separation detected; Firth-penalised fit", analysis, stage, model)
+    elif engine == ENGINE_STATSMODELS:
+        cov[np.ix_(keep, keep)] = ck
     else:
         mu = _expit(Xk @ beta)
         w = n * mu * (1 - mu)
         cov[np.ix_(keep, keep)] = np.linalg.pinv((Xk * w[:, None]).T @ Xk)
+        log.info("%s/%s/%s: %d cluster-pattern rows > %d: own IRLS fast path", analysis, stage, model,
+                 -1 if cl_pat is None else cl_pat.height, STATSMODELS_MAX_ROWS)
     params[keep] = beta
-    fit = Fit(stage, model, analysis, list(terms), params, cov, n_obs, n_events, n_clusters, term_flags, model_flags)
+    fit = Fit(stage, model, analysis, list(terms), params, cov, n_obs, n_events, n_clusters, term_flags, model_flags,
+              engine=engine)
     fit._keep = keep  # type: ignore[attr-defined]
     return fit
 
@@ -503,7 +564,7 @@ class _CLData:
         ev = np.add.reduceat(y, start) if codes.size else np.zeros(0)
         informative = (ev > 0) & (ev < size)
         keep_rows = np.repeat(informative, size)
-        self.X, self.y = X[keep_rows], y[keep_rows]
+        self.X, self.y, self.codes = X[keep_rows], y[keep_rows], codes[keep_rows]
         size, ev = size[informative], ev[informative]
         self.n_strata = int(informative.sum())
         bounds = np.concatenate([[0], np.cumsum(size)])
@@ -655,6 +716,7 @@ def fit_conditional_logit(
             term_flags[t].add(FLAG_NOT_ESTIMABLE)
     params = np.full(len(terms), np.nan)
     cov = np.full((len(terms), len(terms)), np.nan)
+    engine = ENGINE_STATSMODELS
     if keep:
         sub = _CLData.__new__(_CLData)
         sub.__dict__ = dict(data.__dict__)
@@ -662,15 +724,22 @@ def fit_conditional_logit(
         sub.multi = [(Xg[:, keep], yg, dd) for Xg, yg, dd in data.multi]
         separated, direction = detect_separation_lp(diffs[:, keep])
         if not separated:
-            beta, H, conv = _cl_newton(sub, len(keep))
-            if not conv or np.abs(beta).max() > MAX_ABS_LOG_ODDS:
+            if data.y.size <= CL_STATSMODELS_MAX_ROWS:
+                engine = ENGINE_STATSMODELS
+                beta, ck, conv = _statsmodels_cl(sub.X, sub.y, data.codes)
+            else:
+                engine = ENGINE_OWN
+                beta, H, conv = _cl_newton(sub, len(keep))
+                ck = np.linalg.pinv(-H)
+                log.info("%s/%s/%s: %d informative rows > %d: own conditional-likelihood fast path",
+                         analysis, stage, model, data.y.size, CL_STATSMODELS_MAX_ROWS)
+            if not conv or not np.all(np.isfinite(beta)) or np.abs(beta).max() > MAX_ABS_LOG_ODDS:
                 separated = True
-                direction = (np.abs(beta) > MAX_ABS_LOG_ODDS).astype(float)
+                direction = (~np.isfinite(beta) | (np.abs(beta) > MAX_ABS_LOG_ODDS)).astype(float)
                 if not conv:
                     model_flags.add(FLAG_NOT_CONVERGED)
-            else:
-                ck = np.linalg.pinv(-H)
         if separated:
+            engine = ENGINE_FIRTH
             model_flags.add(FLAG_FIRTH)
             beta, ck, conv = _cl_firth(sub, len(keep))
             if not conv:
@@ -682,9 +751,32 @@ def fit_conditional_logit(
             log.info("%s/%s/%s: separation detected; Firth-penalised fit", analysis, stage, model)
         params[keep] = beta
         cov[np.ix_(keep, keep)] = ck
-    fit = Fit(stage, model, analysis, terms, params, cov, n_obs, n_events, data.n_strata, term_flags, model_flags)
+    fit = Fit(stage, model, analysis, terms, params, cov, n_obs, n_events, data.n_strata, term_flags, model_flags,
+              engine=engine)
     _feature_means(fit, d, exprs, feature_levels)
     return fit
+
+
+def _statsmodels_cl(X: np.ndarray, y: np.ndarray, groups: np.ndarray):
+    """statsmodels ConditionalLogit (Newton from zero; numerical Hessian).  Returns (params, cov, converged).
+
+    Only informative strata are passed (statsmodels would drop the others with a warning).
+    """
+    from statsmodels.discrete.conditional_models import ConditionalLogit
+
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # overflow / non-convergence: checked below
+        try:
+            res = ConditionalLogit(y, X, groups=groups).fit(method="newton", maxiter=100, disp=False)
+        except (np.linalg.LinAlgError, ValueError, OverflowError, FloatingPointError):
+            return np.full(X.shape[1], np.nan), np.full((X.shape[1],) * 2, np.nan), False
+    params = np.asarray(res.params, float)
+    cov = np.asarray(res.cov_params(), float)
+    conv = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    conv = conv and bool(np.all(np.isfinite(params)) and np.all(np.isfinite(np.diag(cov))) and np.all(np.diag(cov) > 0))
+    return params, cov, conv
 
 
 def _cl_differences(data: _CLData) -> np.ndarray:

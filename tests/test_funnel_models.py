@@ -95,7 +95,7 @@ def test_firth_on_separated_two_by_two_equals_haldane():
     df = table_frame({(0,): (30, 70), (1,): (0, 25)})
     fit = fm.fit_logit(df, fm.Spec((TERM_BME,)), "y", "cluster", stage="offer")
     assert fm.FLAG_SEPARATION in fit.term_flags[TERM_BME]
-    assert fm.FLAG_FIRTH in fit.model_flags
+    assert fm.FLAG_FIRTH in fit.model_flags and fit.engine == fm.ENGINE_FIRTH
     # Firth's estimate in a 2x2 table = log OR with 0.5 added to every cell
     assert fit.params[1] == pytest.approx(math.log(0.5 * 70.5 / (25.5 * 30.5)), abs=1e-5)
     row = [r for r in fm.fit_rows(fit) if r["term"] == TERM_BME][0]
@@ -264,3 +264,84 @@ def test_band_terms_use_vocabulary_reference():
     terms, _, _ = fm.design(df, fm.Spec((), (fm.BAND_CAT,)))
     assert terms == ["intercept", band_term("8b"), band_term("VSM")]
     assert interaction("bme", "letter_to_ceo") in [interaction(*i) for i in fm.BME_INTERACTIONS]
+
+
+# --------------------------------------------------------------------------
+# Engines: statsmodels is primary; the own fast path (above a size threshold) agrees
+# --------------------------------------------------------------------------
+def _clustered_logit_data(seed=11, V=200, n=5000):
+    rng = np.random.default_rng(seed)
+    vac = rng.integers(0, V, n)
+    bme, fem = rng.binomial(1, .3, n), rng.binomial(1, .5, n)
+    letter = rng.binomial(1, .5, V)[vac]
+    band = rng.choice(np.array(["8a", "8b", "8c"]), V)[vac]
+    eta = -0.5 + 0.4 * bme - 0.2 * fem + 0.3 * letter - 0.5 * bme * letter + rng.normal(0, .5, V)[vac]
+    y = rng.binomial(1, 1 / (1 + np.exp(-eta)))
+    return pl.DataFrame({"v": vac, "bme": bme, "female": fem, "letter_to_ceo": letter, "band": band, "y": y})
+
+
+def test_logit_engine_statsmodels_and_fast_path_agree(monkeypatch):
+    df = _clustered_logit_data()
+    spec = fm.Spec(("bme", "female", "letter_to_ceo"), (fm.BAND_CAT,), (("bme", "letter_to_ceo"),))
+    primary = fm.fit_logit(df, spec, "y", "v", stage="shortlist")
+    assert primary.engine == fm.ENGINE_STATSMODELS
+    monkeypatch.setattr(fm, "STATSMODELS_MAX_ROWS", 0)
+    fast = fm.fit_logit(df, spec, "y", "v", stage="shortlist")
+    assert fast.engine == fm.ENGINE_OWN
+    np.testing.assert_allclose(fast.params, primary.params, atol=1e-8)
+    np.testing.assert_allclose(np.sqrt(np.diag(fast.cov)), np.sqrt(np.diag(primary.cov)), rtol=1e-6)
+    # and both equal statsmodels on one row per application, clustered by vacancy
+    X = np.column_stack([np.ones(df.height), df["bme"], df["female"], df["letter_to_ceo"],
+                         df["band"] == "8b", df["band"] == "8c", df["bme"] * df["letter_to_ceo"]]).astype(float)
+    ref = sm.GLM(df["y"].to_numpy(), X, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": df["v"].to_numpy(), "use_correction": False})
+    G = df["v"].n_unique()
+    assert primary.terms == ["intercept", "bme", "female", "letter_to_ceo", band_term("8b"), band_term("8c"),
+                             interaction("bme", "letter_to_ceo")]
+    np.testing.assert_allclose(primary.params, ref.params, atol=1e-8)
+    np.testing.assert_allclose(np.sqrt(np.diag(primary.cov)), ref.bse * math.sqrt(G / (G - 1)), rtol=1e-6)
+
+
+def test_aggregated_rows_keep_per_row_clustered_se_in_statsmodels():
+    """Collapsing to (cluster, pattern) rows leaves statsmodels' clustered sandwich unchanged."""
+    df = _clustered_logit_data(seed=4)
+    X = np.column_stack([np.ones(df.height), df["bme"], df["female"], df["letter_to_ceo"]]).astype(float)
+    per_row = sm.GLM(df["y"].to_numpy(), X, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": df["v"].to_numpy(), "use_correction": False})
+    agg = df.group_by("v", "bme", "female", "letter_to_ceo").agg(pl.len().alias("n"), pl.col("y").sum())
+    assert agg.height < df.height
+    Xa = np.column_stack([np.ones(agg.height), agg["bme"], agg["female"], agg["letter_to_ceo"]]).astype(float)
+    ya, na = agg["y"].to_numpy().astype(float), agg["n"].to_numpy().astype(float)
+    grouped = sm.GLM(np.column_stack([ya, na - ya]), Xa, family=sm.families.Binomial()).fit(
+        cov_type="cluster", cov_kwds={"groups": agg["v"].to_numpy(), "use_correction": False})
+    np.testing.assert_allclose(grouped.params, per_row.params, atol=1e-9)
+    np.testing.assert_allclose(grouped.bse, per_row.bse, rtol=1e-9)
+    # pooling ACROSS clusters (pattern table only) would lose the clustering: the sandwich differs
+    pat = df.group_by("bme", "female", "letter_to_ceo").agg(pl.len().alias("n"), pl.col("y").sum())
+    Xp = np.column_stack([np.ones(pat.height), pat["bme"], pat["female"], pat["letter_to_ceo"]]).astype(float)
+    yp, np_ = pat["y"].to_numpy().astype(float), pat["n"].to_numpy().astype(float)
+    model_based = sm.GLM(np.column_stack([yp, np_ - yp]), Xp, family=sm.families.Binomial()).fit()
+    np.testing.assert_allclose(model_based.params, per_row.params, atol=1e-8)
+    assert np.abs(model_based.bse / per_row.bse - 1).max() > 0.05
+
+
+def test_conditional_logit_engine_statsmodels_and_fast_path_agree(monkeypatch):
+    rng = np.random.default_rng(8)
+    rows = []
+    for v in range(300):
+        m = rng.integers(2, 9)
+        xb, xf, xi = rng.binomial(1, .4, m), rng.binomial(1, .5, m), rng.binomial(1, .3, m)
+        u = -0.5 * xb + 0.3 * xi + rng.gumbel(size=m)
+        d = 2 if v % 10 == 0 else 1
+        o = np.zeros(m, int)
+        o[np.argsort(-u)[:d]] = 1
+        rows += [(v, xb[i], xf[i], xi[i], o[i]) for i in range(m)]
+    df = pl.DataFrame(rows, schema=["vacancy_id", "bme", "female", "internal", "offered"], orient="row")
+    spec = fm.Spec(("bme", "female", "internal"), intercept=False)
+    primary = fm.fit_conditional_logit(df, spec, "offered", "vacancy_id", stage="offer")
+    assert primary.engine == fm.ENGINE_STATSMODELS
+    monkeypatch.setattr(fm, "CL_STATSMODELS_MAX_ROWS", 0)
+    fast = fm.fit_conditional_logit(df, spec, "offered", "vacancy_id", stage="offer")
+    assert fast.engine == fm.ENGINE_OWN
+    np.testing.assert_allclose(fast.params, primary.params, atol=1e-6)
+    np.testing.assert_allclose(np.sqrt(np.diag(fast.cov)), np.sqrt(np.diag(primary.cov)), rtol=1e-4)
