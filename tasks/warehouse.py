@@ -53,9 +53,9 @@ def _config() -> dict:
     threads = os.environ.get("EDI_RECRUIT_DUCKDB_THREADS")
     if threads:
         cfg["threads"] = threads
-    mem = os.environ.get("EDI_RECRUIT_DUCKDB_MEMORY_LIMIT")
-    if mem:
-        cfg["memory_limit"] = mem
+    # DuckDB's own default is 80% of RAM; bound it so a large ingest spills to disk
+    # instead of crowding out the rest of the pipeline (override with the env var).
+    cfg["memory_limit"] = os.environ.get("EDI_RECRUIT_DUCKDB_MEMORY_LIMIT", "4GB")
     return cfg
 
 
