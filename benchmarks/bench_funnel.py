@@ -12,6 +12,16 @@ trust takes far longer than the statistics themselves.  The logit stages are
 fitted on covariate-pattern aggregates within vacancy (sufficient statistics),
 so their cost grows with the number of (vacancy, pattern) cells, not rows.
 
+Engines: the primary fits are statsmodels (binomial GLM with vacancy-clustered
+SEs; ConditionalLogit by vacancy).  Above the size thresholds of
+tasks/funnel_models.py (STATSMODELS_MAX_ROWS cluster-pattern rows for the
+logit, CL_STATSMODELS_MAX_ROWS informative rows for the conditional logit;
+environment variables EDI_FUNNEL_STATSMODELS_MAX_ROWS /
+EDI_FUNNEL_CL_STATSMODELS_MAX_ROWS) the own fast path is used instead: own
+Newton-IRLS on the pattern table with the same cluster sandwich, and own exact
+conditional likelihood.  The output lists, per size, how many fits each
+engine produced, so the reader sees which path was timed.
+
 Usage:  .venv/bin/python benchmarks/bench_funnel.py [--sizes 1000000 10000000]
 Each size runs in a fresh subprocess so that peak RSS is per size.
 """
@@ -117,7 +127,16 @@ def run_one(n_apps: int) -> dict:
     t_fit = time.perf_counter() - t1
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     bme = table.filter((table["analysis"] == "main") & (table["term"] == "bme"))
+    engines: dict[str, int] = {}
+    main_engines = {}
+    for f, _ in fits:
+        engines[f.engine] = engines.get(f.engine, 0) + 1
+        if f.analysis == "main":
+            main_engines[f"{f.stage}/{f.model}"] = f.engine
     return {
+        "engines": engines,
+        "main_engines": main_engines,
+        "thresholds": {"logit_rows": fm.STATSMODELS_MAX_ROWS, "cl_rows": fm.CL_STATSMODELS_MAX_ROWS},
         "applications": af.height,
         "vacancies": int(af["vacancy_id"].n_unique()),
         "synthesis_s": round(t_syn, 1),
@@ -137,12 +156,17 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one)))
         return
+    from tasks import funnel_models as fm
+
     print("Funnel regression stage (design matrix synthesised directly with numpy; see module docstring)")
+    print(f"Primary engine statsmodels; own fast path above {fm.STATSMODELS_MAX_ROWS:,} cluster-pattern rows (logit) "
+          f"and {fm.CL_STATSMODELS_MAX_ROWS:,} informative rows (conditional logit)")
     print(f"{'applications':>12} {'vacancies':>9} {'regression s':>12} {'peak RSS MB':>11}  bme estimates (planted -0.35 shortlist, -0.45 offer)")
     for n in args.sizes:
         out = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{r['applications']:>12,} {r['vacancies']:>9,} {r['regression_stage_s']:>12} {r['peak_rss_mb']:>11,}  {r['bme_estimates']}")
+        print(f"{'':>12} engines (fits): {r['engines']}; main fits: {r['main_engines']}")
 
 
 if __name__ == "__main__":
