@@ -49,6 +49,21 @@ MAX_ANALYSIS_THREADS = 4
 _VALIDATION_LOCK = threading.Lock()
 
 
+def _single_threaded_blas() -> None:
+    """Reproducible figures: the analyses run concurrently in threads, and a multithreaded BLAS then
+    splits reductions differently from run to run (last-bit differences that can flip an iterative
+    fit's convergence).  One BLAS thread per analysis keeps two runs on the same inputs identical."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+    except Exception:  # noqa: BLE001 - threadpoolctl missing: figures may differ in the last bit
+        logging.getLogger(__name__).warning("could not limit BLAS threads; runs may differ in the last bit")
+
+
+_single_threaded_blas()
+
+
 class InjectedFailure(RuntimeError):
     """Raised inside the publish transaction when EDI_RECRUIT_FAIL_IN_PUBLISH=1 (tests only)."""
 

@@ -59,13 +59,23 @@ def prefect_env(home: str | Path, port: int, extra: dict | None = None) -> dict:
 
 
 # ---------------------------------------------------------------- REST helpers (stdlib only)
-def api(method: str, url: str, body: dict | None = None, timeout: float = 30.0):
+def api(method: str, url: str, body: dict | None = None, timeout: float = 30.0, attempts: int = 5):
+    """One REST call; a busy server (503, a dropped connection) is retried with backoff."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json", "Accept": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        raw = resp.read()
-        return json.loads(raw) if raw else None
+    for attempt in range(attempts):
+        req = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json", "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                raw = resp.read()
+                return json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            if exc.code not in (502, 503, 504) or attempt == attempts - 1:
+                raise
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            if attempt == attempts - 1:
+                raise
+        time.sleep(min(2 ** attempt, 10))
 
 
 def wait_healthy(url: str, timeout: float = 120.0, proc: subprocess.Popen | None = None) -> None:
@@ -74,7 +84,7 @@ def wait_healthy(url: str, timeout: float = 120.0, proc: subprocess.Popen | None
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"the Prefect server exited with code {proc.returncode}")
         try:
-            api("GET", f"{url}/health", timeout=5)
+            api("GET", f"{url}/health", timeout=5, attempts=1)
             return
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             time.sleep(0.5)
@@ -83,7 +93,7 @@ def wait_healthy(url: str, timeout: float = 120.0, proc: subprocess.Popen | None
 
 def is_healthy(url: str) -> bool:
     try:
-        api("GET", f"{url}/health", timeout=3)
+        api("GET", f"{url}/health", timeout=3, attempts=1)
         return True
     except Exception:  # noqa: BLE001
         return False
@@ -91,7 +101,7 @@ def is_healthy(url: str) -> bool:
 
 def ensure_work_pool(url: str, name: str = WORK_POOL) -> None:
     try:
-        api("GET", f"{url}/work_pools/{name}")
+        api("GET", f"{url}/work_pools/{name}", attempts=1)
         return
     except urllib.error.HTTPError as exc:
         if exc.code != 404:
