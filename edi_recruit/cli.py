@@ -115,7 +115,7 @@ def cmd_generate(args) -> int:
 
 
 def cmd_ingest(args) -> int:
-    from tasks.ingest import build_marts, ingest_extracts
+    from tasks.ingest import ingest_extracts
 
     _require_dir(args.extracts, "extracts folder")
     mapping = [_require_file(m, "mapping file") for m in args.mapping] if args.mapping else None
@@ -123,7 +123,6 @@ def cmd_ingest(args) -> int:
     with progress_display("ingest") as cb:
         summary = ingest_extracts(args.extracts, args.db, mapping_paths=mapping, force=args.force,
                                   redaction_model=args.redaction_model, progress=cb)
-        build_marts(args.db, args.programme_start, force=args.force)
     print(f"Landed {len(summary.files)} files ({summary.new_files} new); extract set {summary.input_sha256[:12]}; "
           f"staging {'rebuilt' if summary.rebuilt else 'unchanged (same files)'}")
     for rec in summary.reconciliation:
@@ -135,6 +134,8 @@ def cmd_ingest(args) -> int:
     if not all(r["balanced"] for r in summary.reconciliation):
         raise CliError("reconciliation failed: raw rows do not equal staged + quarantined")
     print(f"Warehouse: {Path(args.db).resolve()}")
+    print("Next: `edi-recruit validate --db ... --as-of YYYY-MM` runs the validation gate and builds the marts "
+          "(`edi-recruit run` does ingest, validation, marts and the analyses in one go).")
     return 0
 
 
@@ -152,6 +153,11 @@ def cmd_validate(args) -> int:
     except ValidationCritical as exc:
         raise CliError(str(exc)) from None
     print_summary(outcome)
+    # only a warehouse that passed the gate gets analysis-ready marts
+    from tasks.ingest import build_marts
+
+    build_marts(args.db, args.programme_start)
+    print(f"Marts built for programme start {args.programme_start}: {Path(args.db).resolve()}")
     return 0
 
 
@@ -281,6 +287,32 @@ def cmd_diff(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from tasks.report import render_report
+
+    _require_file(args.db, "warehouse")
+    path = render_report(args.db, run_id=args.run_id, out_path=args.out)
+    print(f"Report: {Path(path).resolve()}  (self-contained HTML: opens offline, published tables only)")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from tasks.export import export_run
+
+    _require_file(args.db, "warehouse")
+    result = export_run(args.db, run_id=args.run_id, out_dir=args.out)
+    print("Exports of the published (disclosure-controlled) tables:")
+    print(f"  run_id   {result.get('run_id')}")
+    for key, value in result.items():
+        if key == "run_id":
+            continue
+        if isinstance(value, (str, Path)):
+            print(f"  {key:<8} {Path(value).resolve()}")
+        elif isinstance(value, dict):
+            print(f"  {key:<8} {len(value)} files")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (the usage is in --help)."""
@@ -319,8 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--redaction-model", help="name or path of an installed trained spaCy pipeline "
                                                   "whose PERSON entities are also redacted")
 
-    i = sub.add_parser("ingest", help="land extracts, load raw, staging and marts",
-                       description="Land extract files (by content hash), load raw, staging and marts.")
+    i = sub.add_parser("ingest", help="land extracts, load raw and staging (then: validate)",
+                       description="Land extract files (by content hash), load raw and staging. "
+                                   "The validation gate (`validate`) builds the marts.")
     common(i)
     i.add_argument("--force", action="store_true", help="rebuild staging and marts even if nothing changed")
     i.set_defaults(func=cmd_ingest)
@@ -336,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="warn when more than this share of ethnicity is not stated (default 0.10)")
     v.add_argument("--drift-threshold", type=float, default=0.25,
                    help="warn when a table's row count moves more than this share since the last run (default 0.25)")
+    v.add_argument("--programme-start", type=_month, default=DEFAULT_PROGRAMME_START,
+                   help="programme start month for the marts' post_programme flag (default %(default)s)")
     v.set_defaults(func=cmd_validate)
 
     r = sub.add_parser("run", help="run the monthly evaluation for one month",
@@ -385,6 +420,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="PREFECT_HOME: the server's SQLite database and logs (default data/prefect)")
     sv.add_argument("--no-worker", action="store_true", help="do not start a worker")
     sv.set_defaults(func=cmd_serve)
+
+    rp = sub.add_parser("report", help="write a run's self-contained HTML report",
+                        description="Render the HTML report of a run from its published tables.")
+    rp.add_argument("--db", required=True, help="DuckDB warehouse file")
+    rp.add_argument("--run-id", help="run to report (default: the latest completed run)")
+    rp.add_argument("--out", help="HTML file to write (default: <db folder>/reports/report_<run_id>.html)")
+    rp.set_defaults(func=cmd_report)
+
+    ex = sub.add_parser("export", help="write a run's published tables as CSV (UTF-8 BOM), Parquet and XLSX",
+                        description="Export every published table of a run for Excel and other tools.")
+    ex.add_argument("--db", required=True, help="DuckDB warehouse file")
+    ex.add_argument("--run-id", help="run to export (default: the latest completed run)")
+    ex.add_argument("--out", help="folder to write to (default: beside the warehouse)")
+    ex.set_defaults(func=cmd_export)
 
     df = sub.add_parser("diff", help="which figures changed between two runs",
                         description="Compare two runs' result tables by natural key (numbers within a tolerance).")

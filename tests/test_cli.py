@@ -12,7 +12,7 @@ import pytest
 
 from edi_recruit.cli import build_parser, main
 
-SUBCOMMANDS = ["generate", "ingest", "run", "demo", "runs"]
+SUBCOMMANDS = ["generate", "ingest", "validate", "run", "demo", "runs", "backfill", "serve", "diff", "report", "export"]
 EXE = [sys.executable, "-m", "edi_recruit.cli"]
 
 
@@ -44,6 +44,9 @@ def test_every_subcommand_has_help(name, capsys):
     (["generate", "--out", "x", "--applications", "-5"], "expected a positive number"),
     (["generate", "--out", "x", "--effects", "/no/such.yaml"], "effects file not found"),
     (["runs", "--db", "/no/such.duckdb"], "no warehouse at /no/such.duckdb"),
+    (["report", "--db", "/no/such.duckdb"], "warehouse not found: /no/such.duckdb"),
+    (["export", "--db", "/no/such.duckdb"], "warehouse not found: /no/such.duckdb"),
+    (["validate", "--db", "/no/such.duckdb", "--as-of", "2024-01"], "warehouse not found"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_input_is_one_clear_line(argv, expected, tmp_path):
@@ -88,6 +91,14 @@ def test_generate_then_run_registers_a_completed_run(tmp_path):
         assert con.execute("SELECT count(*) FROM marts.vacancy_features").fetchone()[0] > 0
     listing = _run(["runs", "--db", str(db)])
     assert listing.returncode == 0 and run_id[:8] in listing.stdout and "completed" in listing.stdout
+    # the report and exports of that run, from the CLI
+    rep = _run(["report", "--db", str(db), "--out", str(tmp_path / "r.html")])
+    assert rep.returncode == 0, rep.stderr
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert run_id in html and 'id="section-summary"' in html
+    exp = _run(["export", "--db", str(db), "--out", str(tmp_path / "exp")])
+    assert exp.returncode == 0, exp.stderr
+    assert list((tmp_path / "exp").rglob("*.xlsx")) and list((tmp_path / "exp").rglob("*.csv"))
     # re-running on the same files lands nothing new
     again = _run(["ingest", "--extracts", str(x), "--db", str(db)])
     assert again.returncode == 0 and "(0 new)" in again.stdout and "unchanged" in again.stdout
