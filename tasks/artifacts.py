@@ -249,14 +249,14 @@ def backfill_markdown(rows: list[dict]) -> str:
 # ---------------------------------------------------------------- reading published tables
 def load_published(db: str, run_id: str, names: tuple[str, ...] = ARTIFACT_TABLES) -> dict[str, pl.DataFrame]:
     """The run's rows of the published tables the artifacts use (missing tables are skipped)."""
-    from tasks.warehouse import reading, run_sql, table_exists
+    from tasks.warehouse import reading, run_sql, table_exists, to_polars
 
     out: dict[str, pl.DataFrame] = {}
     with reading(db) as con:
         for name in names:
             if table_exists(con, f"published.{name}"):
                 rel = run_sql(con, "published/select_run", {"run_id": run_id}, table=f"published.{name}")
-                out[name] = pl.from_arrow(rel.to_arrow_table())
+                out[name] = to_polars(rel)
     return out
 
 

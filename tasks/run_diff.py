@@ -135,13 +135,13 @@ def diff_tables(tables_a: dict[str, pl.DataFrame], tables_b: dict[str, pl.DataFr
 
 def run_tables(con, run_id: str, schema: str = "results") -> dict[str, pl.DataFrame]:
     """Every table of ``schema`` with a run_id column, restricted to one run."""
-    from tasks.warehouse import run_sql
+    from tasks.warehouse import run_sql, to_polars
 
     names = [r[0] for r in run_sql(con, "results/diff_run_tables", {"schema": schema}).fetchall()]
     out = {}
     for name in names:
         rel = run_sql(con, "published/select_run", {"run_id": run_id}, table=f"{schema}.{name}")
-        df = pl.from_arrow(rel.to_arrow_table())
+        df = to_polars(rel)
         if df.height:
             out[name] = df
     return out
