@@ -84,13 +84,20 @@ VALIDATION_COLUMNS = {
     "reason": pl.Utf8,
 }
 QUARANTINE_SUMMARY_COLUMNS = {"table_name": pl.Utf8, "expectation": pl.Utf8, "reason": pl.Utf8, "rows": pl.Int64}
+# dtypes a DuckDB type can arrive as (frames are Arrow-backed pandas: pd.ArrowDtype)
 _PANDAS_TYPES = {
-    "VARCHAR": ["str", "string", "object", "StringDtype"],
+    "VARCHAR": ["str", "string", "object", "StringDtype", "string[pyarrow]", "large_string[pyarrow]"],
     "DATE": ["datetime64[us]", "datetime64[ns]", "datetime64[ms]", "datetime64[s]", "date32[day][pyarrow]"],
-    "BOOLEAN": ["bool", "boolean", "BooleanDtype"],
-    "DOUBLE": ["float64", "Float64", "float32"],
-    "INTEGER": ["int32", "Int32", "int64", "Int64", "float64"],
+    "BOOLEAN": ["bool", "boolean", "BooleanDtype", "bool[pyarrow]"],
+    "DOUBLE": ["float64", "Float64", "float32", "double[pyarrow]"],
+    "INTEGER": ["int32", "Int32", "int64", "Int64", "float64", "int32[pyarrow]", "int64[pyarrow]"],
 }
+# First pass (stored, rendered in Data Docs): counts plus up to 20 offending row ids per
+# expectation.  The frame's index is _row_id, so GX's index lists are row ids.
+SUMMARY_RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
+# Second pass, only for row-level expectations that failed: every offending row id (no values)
+ROW_IDS_RESULT_FORMAT = {"result_format": "COMPLETE", "exclude_unexpected_values": True}
+ROW_ID_FILE_SHIFT = 2 ** 32   # _row_id = file_no * 2^32 + _row_number (sql/staging/validation_row_files.sql)
 
 
 class ValidationCritical(Exception):
@@ -202,6 +209,12 @@ class _GX:
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self.gx = gx
+        # GX fingerprints each in-memory batch (an md5 over every row, kept only as batch
+        # metadata) unless the frame exceeds HASH_THRESHOLD bytes; at 1M applications that
+        # costs seconds and checks nothing, so it is skipped for every frame
+        from great_expectations.execution_engine import pandas_execution_engine
+
+        pandas_execution_engine.HASH_THRESHOLD = 0
         self.root = run_dir / "gx"
         self.docs_dir = run_dir / "data_docs"
         # one context per run: a re-run of the same run id starts afresh
@@ -223,17 +236,11 @@ class _GX:
         self.source = self.ctx.data_sources.add_or_update_pandas("staging")
 
     def run(self, name: str, configs: list[dict], df, result_format: dict) -> list:
+        """Validate ``df`` against the suite; the results are stored in the run's context (Data Docs)."""
         from great_expectations.core.expectation_suite import ExpectationSuite
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-        try:
-            asset = self.source.get_asset(name)
-        except LookupError:
-            asset = self.source.add_dataframe_asset(name=name)
-        try:
-            batch_def = asset.get_batch_definition("whole")
-        except (KeyError, LookupError, ValueError):
-            batch_def = asset.add_batch_definition_whole_dataframe("whole")
+        batch_def = self._batch_definition(name)
         suite = ExpectationSuite(name=name, expectations=[ExpectationConfiguration(**c) for c in configs],
                                  meta={"source": f"expectations/{name.split('.')[0]}.json"})
         suite = self.ctx.suites.add(suite)
@@ -244,6 +251,30 @@ class _GX:
             warnings.simplefilter("ignore", UserWarning)
             res = vd.run(batch_parameters={"dataframe": df}, result_format=result_format)
         return list(res.results)
+
+    def offending_rows(self, name: str, configs: list[dict], df) -> list:
+        """Re-run failed row-level expectations with the COMPLETE result format to list every
+        offending row.  Not stored: the run's stored results and Data Docs keep the summary."""
+        from great_expectations.core.expectation_suite import ExpectationSuite
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+        batch = self._batch_definition(name).get_batch(batch_parameters={"dataframe": df})
+        suite = ExpectationSuite(name=f"{name}.offending_rows",
+                                 expectations=[ExpectationConfiguration(**c) for c in configs])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            res = batch.validate(suite, result_format=ROW_IDS_RESULT_FORMAT)
+        return list(res.results)
+
+    def _batch_definition(self, name: str):
+        try:
+            asset = self.source.get_asset(name)
+        except LookupError:
+            asset = self.source.add_dataframe_asset(name=name)
+        try:
+            return asset.get_batch_definition("whole")
+        except (KeyError, LookupError, ValueError):
+            return asset.add_batch_definition_whole_dataframe("whole")
 
     def build_docs(self) -> str | None:
         try:
@@ -387,8 +418,11 @@ def validate(
                 counts[t] = n_rows
                 params = {
                     "unknown_ethnicity_threshold": unknown_ethnicity_threshold,
+                    # "at most threshold unknown" == "at least 1 - threshold known" (GX `mostly`)
+                    "known_ethnicity_min_share": 1.0 - unknown_ethnicity_threshold,
                     "row_count_min": int(prev[t] * (1 - drift_threshold)) if t in prev else None,
                     "row_count_max": int(prev[t] * (1 + drift_threshold) + 0.999) if t in prev else None,
+                    "previous_row_count": prev.get(t),
                 }
                 table_files = sorted(files.filter(pl.col("table_name") == t)["file_name"].to_list())
                 table_checks = _validate_table(con, gxr, t, params, file_of, table_files, start, as_of_end,
@@ -457,22 +491,70 @@ def validate(
     return outcome
 
 
+def _frame(con, table: str, params: dict):
+    """The table's validation frame as Arrow-backed pandas, indexed by _row_id; and file_no -> sha256."""
+    import pandas as pd
+
+    from tasks.warehouse import _split_statements, run_sql, sql_text
+
+    files = run_sql(con, "staging/validation_row_files", table=table).fetchall()
+    statements = [st for st in _split_statements(sql_text(f"staging/validation_{table}")) if st.strip()]
+    for st in statements[:-1]:
+        used = {k: v for k, v in params.items() if f"${k}" in st}
+        con.execute(st, used) if used else con.execute(st)
+    last = statements[-1]
+    used = {k: v for k, v in params.items() if f"${k}" in last}
+    # streamed to Arrow (no copy of the table in DuckDB); Arrow-backed pandas shares the buffers
+    arrow = con.sql(last, params=used or None).to_arrow_table()
+    df = _to_pandas(arrow)
+    df.index = pd.Index(df["_row_id"].to_numpy(dtype="int64"))
+    return df, {int(n): sha for n, sha in files}
+
+
+def _to_pandas(arrow):
+    """Arrow -> pandas with the dtypes DuckDB's ``.df()`` gives (so the type expectations read the
+    same), without its per-value Python objects: strings stay in Arrow buffers (pandas' pyarrow
+    ``str`` dtype), dates become datetime64, booleans and integers numpy when they have no nulls
+    and pandas' nullable dtypes when they do."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    def mapper(t):
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            return pd.StringDtype("pyarrow", na_value=np.nan)
+        if pa.types.is_boolean(t):
+            return pd.BooleanDtype()
+        if pa.types.is_int32(t):
+            return pd.Int32Dtype()
+        if pa.types.is_int64(t):
+            return pd.Int64Dtype()
+        return None
+
+    df = arrow.to_pandas(types_mapper=mapper, date_as_object=False)
+    for name, col in zip(arrow.column_names, arrow.columns):
+        if col.null_count == 0 and (pa.types.is_boolean(col.type) or pa.types.is_int32(col.type)
+                                    or pa.types.is_int64(col.type)):
+            df[name] = df[name].to_numpy(dtype=col.type.to_pandas_dtype())
+    return df
+
+
 def _validate_table(con, gxr: _GX, table: str, params: dict, file_of: dict, table_files: list[str],
                     start: date, as_of_end: date, systemic_share: float, systemic_min_rows: int, quarantine) -> list[Check]:
     from tasks.warehouse import run_sql
 
+    t0 = time.perf_counter()
     doc = load_suite_file(table)
     configs, skipped = resolve_suite(doc, params)
     if skipped:
         log.info("%s: skipped %s (no previous run to compare with)", table, ", ".join(skipped))
-    run_sql(con, f"staging/validation_{table}", {
+    df, sha_of_file = _frame(con, table, {
         "window_start": start, "as_of_end": as_of_end, "unknown_codes": list(V.UNKNOWN_CODES),
         "formula_pattern": FORMULA_PATTERN,
     })
-    frame = f"validation_{table}"
-    df = con.execute(f"SELECT * EXCLUDE (_sha256, _row_number) FROM {frame}").df()
-    df.index = df["_row_id"].to_numpy()
-    results = gxr.run(table, configs, df, {"result_format": "COMPLETE", "unexpected_index_column_names": ["_row_id"]})
+    t_frame = time.perf_counter()
+    results = gxr.run(table, configs, df, SUMMARY_RESULT_FORMAT)
+    t_gx = time.perf_counter()
     key = TABLE_KEYS[table]
     checks: list[Check] = []
     for r in results:
@@ -504,35 +586,51 @@ def _validate_table(con, gxr: _GX, table: str, params: dict, file_of: dict, tabl
                     c.reason = f"{c.reason} ({c.observed}, threshold {cfg.kwargs.get('max_value'):.0%})"
             else:
                 c.observed = f"observed {obs}"
-                if not r.success and c.name == "row_count_drift":
-                    c.reason = (f"{c.reason} ({obs:,} rows; expected {cfg.kwargs.get('min_value'):,}"
-                                f"..{cfg.kwargs.get('max_value'):,})")
+                if c.name == "row_count_drift":
+                    c.reason = _drift_reason(table, c.reason, r.success, obs, cfg.kwargs, params)
         elif cfg.type == "expect_column_values_to_be_in_type_list":
             c.observed = f"observed {res.get('observed_value')}"
-        c.row_ids = _index_ids(res) if not r.success else []
-        if not c.row_ids and not r.success:
-            c.row_ids = _index_ids({"unexpected_index_list": res.get("partial_unexpected_index_list")})
-        if c.row_ids:
-            sample = df.loc[c.row_ids[:SAMPLE_IDS]]
-            c.sample_ids = [
-                (str(v) if v is not None and str(v) not in ("", "nan", "NaT", "<NA>") else f"row_id {rid}")
-                for rid, v in zip(sample["_row_id"].tolist(), sample[key[0]].tolist())
-            ]
-            shas = con.execute(f"SELECT DISTINCT _sha256 FROM {frame} WHERE _row_id IN "
-                               f"(SELECT UNNEST($ids))", {"ids": c.row_ids[:10000]}).fetchall()
-            c.files = sorted({file_of.get(s[0], s[0][:12]) for s in shas})
-        elif not r.success:
-            c.files = list(table_files)
+        elif cfg.kwargs.get("mostly") is not None:
+            # a share check on a 0/1 helper column (unknown ethnicity): the offending rows are
+            # counted, not quarantined; observed share = offending / rows
+            share = c.unexpected_count / c.element_count if c.element_count else 0.0
+            c.observed = f"observed share {share:.1%}"
+            if not r.success:
+                c.reason = f"{c.reason} ({c.observed}, threshold {1 - float(cfg.kwargs['mostly']):.0%})"
+        # the summary holds up to 20 offending row ids: enough for a sample and the file names
+        c.row_ids = sorted(_index_ids({"unexpected_index_list": res.get("partial_unexpected_index_list")})) \
+            if not r.success else []
         if not c.success and c.severity == "row-level":
             share = c.unexpected_count / c.element_count if c.element_count else 0.0
             if c.element_count >= systemic_min_rows and share > systemic_share:
                 c.severity = "critical"
                 c.reason = (f"{c.reason} (systemic: more than {systemic_share:.0%} of rows; "
                             "check the mapping and the export)")
-            elif not c.row_ids:
-                c.severity = "critical"
-                c.reason = f"{c.reason} (offending rows could not be identified)"
         checks.append(c)
+    # every offending row of the row-level failures that are not systemic: a second GX pass over
+    # just those expectations, with complete index lists
+    need_rows = [c for c in checks if not c.success and c.severity == "row-level" and c.type != "ingest"]
+    if need_rows:
+        by_name = {c.name: c for c in need_rows}
+        full = gxr.offending_rows(table, [cfg for cfg in configs if cfg["meta"].get("name") in by_name], df)
+        for r in full:
+            c = by_name.get((r.expectation_config.meta or {}).get("name"))
+            if c is not None:
+                c.row_ids = sorted(_index_ids(r.result or {}))
+    for c in checks:
+        if c.row_ids:
+            sample = df.loc[c.row_ids[:SAMPLE_IDS]]
+            c.sample_ids = [
+                (str(v) if v is not None and str(v) not in ("", "nan", "NaT", "<NA>") else f"row_id {rid}")
+                for rid, v in zip(sample["_row_id"].tolist(), sample[key[0]].tolist())
+            ]
+            nos = {rid // ROW_ID_FILE_SHIFT for rid in c.row_ids}
+            c.files = sorted({file_of.get(sha_of_file.get(n, ""), sha_of_file.get(n, "?")[:12]) for n in nos})
+        elif not c.success:
+            c.files = list(table_files)
+        if not c.success and c.severity == "row-level" and not c.row_ids:
+            c.severity = "critical"
+            c.reason = f"{c.reason} (offending rows could not be identified)"
     # move row-level failures to quarantine: the first failing expectation (suite order) names the row
     rows: dict[int, tuple[str, str]] = {}
     for c in checks:
@@ -545,16 +643,30 @@ def _validate_table(con, gxr: _GX, table: str, params: dict, file_of: dict, tabl
     if rows:
         import pyarrow as pa
 
-        rel = pa.table({"_row_id": list(rows), "expectation": [v[0] for v in rows.values()],
+        rel = pa.table({"_row_id": pa.array(list(rows), pa.int64()),
+                        "expectation": [v[0] for v in rows.values()],
                         "reason": [v[1] for v in rows.values()]})
         con.register("validation_failed_rows", rel)
         try:
-            run_sql(con, "staging/validation_quarantine_rows", rows="validation_failed_rows", frame=frame)
+            run_sql(con, "staging/validation_quarantine_rows", rows="validation_failed_rows")
         finally:
             con.unregister("validation_failed_rows")
         quarantine(con, table, "validation_quarantine")
         log.info("%s: %d row(s) quarantined", table, len(rows))
+    log.info("%s: %d rows, %d checks: frame %.1fs, GX %.1fs, rest %.1fs", table, len(df), len(checks),
+             t_frame - t0, t_gx - t_frame, time.perf_counter() - t_gx)
     return checks
+
+
+def _drift_reason(table: str, reason: str, success: bool, observed, kwargs: dict, params: dict) -> str:
+    """The recorded reason of the row-count drift check describes what happened on this run."""
+    prev = params.get("previous_row_count")
+    lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
+    was = f"{prev:,} in the previous validated run" if prev is not None else f"expected {lo:,}..{hi:,}"
+    if success:
+        return (f"{observed:,} {table} rows, within the drift threshold of the previous validated run "
+                f"({was}; allowed {lo:,}..{hi:,})")
+    return f"{reason} ({observed:,} rows; {was}; allowed {lo:,}..{hi:,})"
 
 
 def _ingest_checks(con, table: str, files: pl.DataFrame, systemic_share: float, systemic_min_rows: int) -> list[Check]:

@@ -1,34 +1,40 @@
 -- Validation frame for expectations/assessments.json (see validation_hiring_managers.sql).
 -- The text itself stays in DuckDB: only its length and flags go to the frame.
-CREATE OR REPLACE TEMP TABLE validation_assessments AS
-WITH s AS (
+CREATE OR REPLACE TEMP TABLE validation_key_copies AS
+WITH dup AS (
+    SELECT application_id, author_id FROM staging.assessments
+    WHERE application_id IS NOT NULL AND author_id IS NOT NULL
+    GROUP BY ALL HAVING count(*) > 1
+), c AS (
     SELECT *, hash(*COLUMNS(* EXCLUDE (_sha256, _row_number, _cast_errors, n_redactions))) AS _content
-    FROM staging.assessments
-), k AS (
-    SELECT *,
-        row_number() OVER (PARTITION BY application_id, author_id, _content ORDER BY _sha256, _row_number) AS _copy_no,
-        count(DISTINCT _content) OVER (PARTITION BY application_id, author_id) AS _versions
-    FROM s
-), apps AS (
+    FROM (SELECT s.* FROM staging.assessments s SEMI JOIN dup USING (application_id, author_id))
+)
+SELECT _sha256, _row_number,
+    row_number() OVER (PARTITION BY application_id, author_id, _content ORDER BY _sha256, _row_number) AS _copy_no,
+    count(DISTINCT _content) OVER (PARTITION BY application_id, author_id) AS _versions
+FROM c;
+WITH apps AS (
     SELECT DISTINCT application_id FROM staging.applications
 ), panel AS (
     SELECT DISTINCT a.application_id, p.member_id
     FROM staging.applications a JOIN staging.panel_members p ON p.vacancy_id = a.vacancy_id
 )
-SELECT k.* EXCLUDE (_content, _copy_no, _versions, _cast_errors, text),
-    row_number() OVER (ORDER BY k._sha256, k._row_number) AS _row_id,
-    (k.application_id IS NULL OR k.author_id IS NULL OR k._copy_no = 1)      AS _not_exact_copy,
-    (k.application_id IS NULL OR k.author_id IS NULL OR k._versions = 1)     AS _key_consistent,
-    (k.application_id IS NULL OR a.application_id IS NOT NULL)               AS _application_found,
-    (k.application_id IS NULL OR k.author_id IS NULL OR a.application_id IS NULL
+SELECT s.* EXCLUDE (_sha256, _row_number, _cast_errors, text),
+    f.file_no * 4294967296 + s._row_number                                    AS _row_id,
+    coalesce(d._copy_no, 1) = 1                                               AS _not_exact_copy,
+    coalesce(d._versions, 1) = 1                                              AS _key_consistent,
+    (s.application_id IS NULL OR a.application_id IS NOT NULL)               AS _application_found,
+    (s.application_id IS NULL OR s.author_id IS NULL OR a.application_id IS NULL
         OR p.member_id IS NOT NULL)                                          AS _author_on_panel,
-    (nullif(trim(k.text), '') IS NOT NULL)                                   AS _text_present,
-    coalesce(length(k.text), 0)                                              AS _text_length,
-    coalesce(regexp_matches(k.text, $formula_pattern), FALSE) = FALSE        AS _text_not_formula,
-    (k.written_date IS NULL OR k.written_date >= $window_start)              AS _written_date_in_window,
-    (k.written_date IS NULL OR k.written_date <= CAST(m.landed_at AS DATE))  AS _written_date_not_future,
-    (k.written_date IS NULL OR k.written_date <= $as_of_end)                 AS _written_date_by_as_of
-FROM k
-LEFT JOIN apps a ON a.application_id = k.application_id
-LEFT JOIN panel p ON p.application_id = k.application_id AND p.member_id = k.author_id
-LEFT JOIN landing.manifest m ON m.sha256 = k._sha256;
+    (nullif(trim(s.text), '') IS NOT NULL)                                   AS _text_present,
+    coalesce(length(s.text), 0)                                              AS _text_length,
+    coalesce(regexp_matches(s.text, $formula_pattern), FALSE) = FALSE        AS _text_not_formula,
+    (s.written_date IS NULL OR s.written_date >= $window_start)              AS _written_date_in_window,
+    (s.written_date IS NULL OR s.written_date <= CAST(m.landed_at AS DATE))  AS _written_date_not_future,
+    (s.written_date IS NULL OR s.written_date <= $as_of_end)                 AS _written_date_by_as_of
+FROM staging.assessments s
+JOIN validation_row_files f ON f._sha256 = s._sha256
+LEFT JOIN validation_key_copies d ON d._sha256 = s._sha256 AND d._row_number = s._row_number
+LEFT JOIN apps a ON a.application_id = s.application_id
+LEFT JOIN panel p ON p.application_id = s.application_id AND p.member_id = s.author_id
+LEFT JOIN landing.manifest m ON m.sha256 = s._sha256;

@@ -1,25 +1,30 @@
 -- Validation frame for expectations/ceo_letters.json (see validation_hiring_managers.sql).
-CREATE OR REPLACE TEMP TABLE validation_ceo_letters AS
-WITH s AS (
+CREATE OR REPLACE TEMP TABLE validation_key_copies AS
+WITH dup AS (
+    SELECT vacancy_id FROM staging.ceo_letters
+    WHERE vacancy_id IS NOT NULL
+    GROUP BY ALL HAVING count(*) > 1
+), c AS (
     SELECT *, hash(*COLUMNS(* EXCLUDE (_sha256, _row_number, _cast_errors, n_redactions))) AS _content
-    FROM staging.ceo_letters
-), k AS (
-    SELECT *,
-        row_number() OVER (PARTITION BY vacancy_id, _content ORDER BY _sha256, _row_number) AS _copy_no,
-        count(DISTINCT _content) OVER (PARTITION BY vacancy_id) AS _versions
-    FROM s
+    FROM (SELECT s.* FROM staging.ceo_letters s SEMI JOIN dup USING (vacancy_id))
 )
-SELECT k.* EXCLUDE (_content, _copy_no, _versions, _cast_errors, text),
-    row_number() OVER (ORDER BY k._sha256, k._row_number) AS _row_id,
-    (k.vacancy_id IS NULL OR k._copy_no = 1)                                 AS _not_exact_copy,
-    (k.vacancy_id IS NULL OR k._versions = 1)                                AS _key_consistent,
-    (k.vacancy_id IS NULL OR EXISTS (
-        SELECT 1 FROM staging.vacancies v WHERE v.vacancy_id = k.vacancy_id)) AS _vacancy_found,
-    (nullif(trim(k.text), '') IS NOT NULL)                                   AS _text_present,
-    coalesce(length(k.text), 0)                                              AS _text_length,
-    coalesce(regexp_matches(k.text, $formula_pattern), FALSE) = FALSE        AS _text_not_formula,
-    (k.written_date IS NULL OR k.written_date >= $window_start)              AS _written_date_in_window,
-    (k.written_date IS NULL OR k.written_date <= CAST(m.landed_at AS DATE))  AS _written_date_not_future,
-    (k.written_date IS NULL OR k.written_date <= $as_of_end)                 AS _written_date_by_as_of
-FROM k
-LEFT JOIN landing.manifest m ON m.sha256 = k._sha256;
+SELECT _sha256, _row_number,
+    row_number() OVER (PARTITION BY vacancy_id, _content ORDER BY _sha256, _row_number) AS _copy_no,
+    count(DISTINCT _content) OVER (PARTITION BY vacancy_id) AS _versions
+FROM c;
+SELECT s.* EXCLUDE (_sha256, _row_number, _cast_errors, text),
+    f.file_no * 4294967296 + s._row_number                                    AS _row_id,
+    coalesce(d._copy_no, 1) = 1                                               AS _not_exact_copy,
+    coalesce(d._versions, 1) = 1                                              AS _key_consistent,
+    (s.vacancy_id IS NULL OR EXISTS (
+        SELECT 1 FROM staging.vacancies v WHERE v.vacancy_id = s.vacancy_id)) AS _vacancy_found,
+    (nullif(trim(s.text), '') IS NOT NULL)                                   AS _text_present,
+    coalesce(length(s.text), 0)                                              AS _text_length,
+    coalesce(regexp_matches(s.text, $formula_pattern), FALSE) = FALSE        AS _text_not_formula,
+    (s.written_date IS NULL OR s.written_date >= $window_start)              AS _written_date_in_window,
+    (s.written_date IS NULL OR s.written_date <= CAST(m.landed_at AS DATE))  AS _written_date_not_future,
+    (s.written_date IS NULL OR s.written_date <= $as_of_end)                 AS _written_date_by_as_of
+FROM staging.ceo_letters s
+JOIN validation_row_files f ON f._sha256 = s._sha256
+LEFT JOIN validation_key_copies d ON d._sha256 = s._sha256 AND d._row_number = s._row_number
+LEFT JOIN landing.manifest m ON m.sha256 = s._sha256;

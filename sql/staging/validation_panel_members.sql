@@ -1,20 +1,25 @@
 -- Validation frame for expectations/panel_members.json (see validation_hiring_managers.sql).
-CREATE OR REPLACE TEMP TABLE validation_panel_members AS
-WITH s AS (
+CREATE OR REPLACE TEMP TABLE validation_key_copies AS
+WITH dup AS (
+    SELECT vacancy_id, member_id FROM staging.panel_members
+    WHERE vacancy_id IS NOT NULL AND member_id IS NOT NULL
+    GROUP BY ALL HAVING count(*) > 1
+), c AS (
     SELECT *, hash(*COLUMNS(* EXCLUDE (_sha256, _row_number, _cast_errors))) AS _content
-    FROM staging.panel_members
-), k AS (
-    SELECT *,
-        row_number() OVER (PARTITION BY vacancy_id, member_id, _content ORDER BY _sha256, _row_number) AS _copy_no,
-        count(DISTINCT _content) OVER (PARTITION BY vacancy_id, member_id) AS _versions
-    FROM s
+    FROM (SELECT s.* FROM staging.panel_members s SEMI JOIN dup USING (vacancy_id, member_id))
 )
-SELECT k.* EXCLUDE (_content, _copy_no, _versions, _cast_errors),
-    row_number() OVER (ORDER BY k._sha256, k._row_number) AS _row_id,
-    (k.vacancy_id IS NULL OR k.member_id IS NULL OR k._copy_no = 1)      AS _not_exact_copy,
-    (k.vacancy_id IS NULL OR k.member_id IS NULL OR k._versions = 1)     AS _key_consistent,
-    (k.vacancy_id IS NULL OR EXISTS (
-        SELECT 1 FROM staging.vacancies v WHERE v.vacancy_id = k.vacancy_id)) AS _vacancy_found,
-    CASE WHEN k.ethnic_category IS NULL OR list_contains($unknown_codes, k.ethnic_category) THEN 1.0 ELSE 0.0 END
+SELECT _sha256, _row_number,
+    row_number() OVER (PARTITION BY vacancy_id, member_id, _content ORDER BY _sha256, _row_number) AS _copy_no,
+    count(DISTINCT _content) OVER (PARTITION BY vacancy_id, member_id) AS _versions
+FROM c;
+SELECT s.* EXCLUDE (_sha256, _row_number, _cast_errors),
+    f.file_no * 4294967296 + s._row_number                                    AS _row_id,
+    coalesce(d._copy_no, 1) = 1                                               AS _not_exact_copy,
+    coalesce(d._versions, 1) = 1                                              AS _key_consistent,
+    (s.vacancy_id IS NULL OR EXISTS (
+        SELECT 1 FROM staging.vacancies v WHERE v.vacancy_id = s.vacancy_id)) AS _vacancy_found,
+    CAST(s.ethnic_category IS NULL OR list_contains($unknown_codes, s.ethnic_category) AS DOUBLE)
                                                                               AS _ethnicity_unknown
-FROM k;
+FROM staging.panel_members s
+JOIN validation_row_files f ON f._sha256 = s._sha256
+LEFT JOIN validation_key_copies d ON d._sha256 = s._sha256 AND d._row_number = s._row_number;

@@ -1,22 +1,27 @@
 -- Validation frame for expectations/workforce.json (see validation_hiring_managers.sql).
-CREATE OR REPLACE TEMP TABLE validation_workforce AS
-WITH s AS (
+CREATE OR REPLACE TEMP TABLE validation_key_copies AS
+WITH dup AS (
+    SELECT snapshot_month, staff_id FROM staging.workforce
+    WHERE snapshot_month IS NOT NULL AND staff_id IS NOT NULL
+    GROUP BY ALL HAVING count(*) > 1
+), c AS (
     SELECT *, hash(*COLUMNS(* EXCLUDE (_sha256, _row_number, _cast_errors))) AS _content
-    FROM staging.workforce
-), k AS (
-    SELECT *,
-        row_number() OVER (PARTITION BY snapshot_month, staff_id, _content ORDER BY _sha256, _row_number) AS _copy_no,
-        count(DISTINCT _content) OVER (PARTITION BY snapshot_month, staff_id) AS _versions
-    FROM s
+    FROM (SELECT s.* FROM staging.workforce s SEMI JOIN dup USING (snapshot_month, staff_id))
 )
-SELECT k.* EXCLUDE (_content, _copy_no, _versions, _cast_errors),
-    row_number() OVER (ORDER BY k._sha256, k._row_number) AS _row_id,
-    (k.snapshot_month IS NULL OR k.staff_id IS NULL OR k._copy_no = 1)        AS _not_exact_copy,
-    (k.snapshot_month IS NULL OR k.staff_id IS NULL OR k._versions = 1)       AS _key_consistent,
-    (k.snapshot_month IS NULL OR k.snapshot_month >= $window_start)           AS _snapshot_month_in_window,
-    (k.snapshot_month IS NULL OR k.snapshot_month <= CAST(m.landed_at AS DATE)) AS _snapshot_month_not_future,
-    (k.snapshot_month IS NULL OR k.snapshot_month <= $as_of_end)              AS _snapshot_month_by_as_of,
-    CASE WHEN k.ethnic_category IS NULL OR list_contains($unknown_codes, k.ethnic_category) THEN 1.0 ELSE 0.0 END
+SELECT _sha256, _row_number,
+    row_number() OVER (PARTITION BY snapshot_month, staff_id, _content ORDER BY _sha256, _row_number) AS _copy_no,
+    count(DISTINCT _content) OVER (PARTITION BY snapshot_month, staff_id) AS _versions
+FROM c;
+SELECT s.* EXCLUDE (_sha256, _row_number, _cast_errors),
+    f.file_no * 4294967296 + s._row_number                                    AS _row_id,
+    coalesce(d._copy_no, 1) = 1                                               AS _not_exact_copy,
+    coalesce(d._versions, 1) = 1                                              AS _key_consistent,
+    (s.snapshot_month IS NULL OR s.snapshot_month >= $window_start)           AS _snapshot_month_in_window,
+    (s.snapshot_month IS NULL OR s.snapshot_month <= CAST(m.landed_at AS DATE)) AS _snapshot_month_not_future,
+    (s.snapshot_month IS NULL OR s.snapshot_month <= $as_of_end)              AS _snapshot_month_by_as_of,
+    CAST(s.ethnic_category IS NULL OR list_contains($unknown_codes, s.ethnic_category) AS DOUBLE)
                                                                               AS _ethnicity_unknown
-FROM k
-LEFT JOIN landing.manifest m ON m.sha256 = k._sha256;
+FROM staging.workforce s
+JOIN validation_row_files f ON f._sha256 = s._sha256
+LEFT JOIN validation_key_copies d ON d._sha256 = s._sha256 AND d._row_number = s._row_number
+LEFT JOIN landing.manifest m ON m.sha256 = s._sha256;
