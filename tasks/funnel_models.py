@@ -48,6 +48,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -87,6 +88,9 @@ except ImportError:  # pragma: no cover
     WORKFORCE_REFERENCE_BAND = "7"
 
 log = logging.getLogger(__name__)
+_WARNINGS_LOCK = threading.RLock()  # catch_warnings is not thread-safe
+CL_SCORE_TOL = 1e-4          # |d loglik / d beta| at a converged conditional-logit solution
+CL_MAX_ABS_ESTIMATE = 20.0   # a log-odds beyond this is divergence (separation), not an estimate
 
 # --------------------------------------------------------------------------
 # Flags (values of the ``flags`` column, ';'-separated)
@@ -398,9 +402,10 @@ def fit_logit(
         d.select([pl.col(cluster).alias("_cluster"), *exprs, tri.alias("_n"), events.alias("_y")])
         .group_by(["_cluster", *terms])
         .agg(pl.col("_n").sum(), pl.col("_y").sum())
+        .sort(["_cluster", *terms])  # polars group_by order is not deterministic; fits must be
     )
     cl_pat = cl_pat.filter(pl.col("_n") > 0)
-    pat = cl_pat.group_by(terms).agg(pl.col("_n").sum(), pl.col("_y").sum())
+    pat = cl_pat.group_by(terms).agg(pl.col("_n").sum(), pl.col("_y").sum()).sort(terms)
     X = pat.select(terms).to_numpy().astype(float)
     n = pat.get_column("_n").to_numpy().astype(float)
     y = pat.get_column("_y").to_numpy().astype(float)
@@ -428,7 +433,7 @@ def _statsmodels_glm(cl_pat: pl.DataFrame, terms: Sequence[str], n_clusters: int
     n = cl_pat.get_column("_n").to_numpy().astype(float)
     y = cl_pat.get_column("_y").to_numpy().astype(float)
     groups = cl_pat.get_column("_cluster").rank("dense").cast(pl.Int64).to_numpy()
-    with warnings.catch_warnings():
+    with _WARNINGS_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # perfect-prediction / overflow warnings: divergence is checked below
         res = sm.GLM(np.column_stack([y, n - y]), X, family=sm.families.Binomial()).fit(
             maxiter=100, tol=1e-10, cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False})
@@ -764,17 +769,27 @@ def _statsmodels_cl(X: np.ndarray, y: np.ndarray, groups: np.ndarray):
     """
     from statsmodels.discrete.conditional_models import ConditionalLogit
 
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")  # overflow / non-convergence: checked below
+    # warnings.catch_warnings is process-global and analyses run in threads: hold a lock while
+    # it is active.  statsmodels' overflow / non-convergence warnings are silenced; convergence
+    # is checked below from the solution.
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
-            res = ConditionalLogit(y, X, groups=groups).fit(method="newton", maxiter=100, disp=False)
+            mod = ConditionalLogit(y, X, groups=groups)
+            res = mod.fit(method="newton", maxiter=100, disp=False)
         except (np.linalg.LinAlgError, ValueError, OverflowError, FloatingPointError):
             return np.full(X.shape[1], np.nan), np.full((X.shape[1],) * 2, np.nan), False
-    params = np.asarray(res.params, float)
-    cov = np.asarray(res.cov_params(), float)
-    conv = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        params = np.asarray(res.params, float)
+        cov = np.asarray(res.cov_params(), float)
+        # Convergence is judged from the solution itself (score ~ 0, finite and bounded estimates),
+        # not from whether a ConvergenceWarning was seen: warning capture is process-global and
+        # other analyses run in parallel threads, which made the verdict flip between runs.
+        try:
+            grad = np.asarray(mod.score(params), float)
+        except (ValueError, OverflowError, FloatingPointError):
+            grad = np.full(params.shape, np.nan)
+    conv = bool(np.all(np.isfinite(grad)) and np.max(np.abs(grad), initial=0.0) < CL_SCORE_TOL
+                and np.all(np.abs(params) < CL_MAX_ABS_ESTIMATE))
     conv = conv and bool(np.all(np.isfinite(params)) and np.all(np.isfinite(np.diag(cov))) and np.all(np.diag(cov) > 0))
     return params, cov, conv
 

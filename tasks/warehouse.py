@@ -182,6 +182,17 @@ MART_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "vacancy_features": ("advert_date",),
     "workforce": ("snapshot_month",),
 }
+# Natural keys: every read is ordered by them, so analyses see rows in the same
+# order on every run and in every warehouse built from the same extracts.
+MART_KEYS: dict[str, tuple[str, ...]] = {
+    "application_funnel": ("application_id",),
+    "score_sheets": ("application_id", "member_id"),
+    "assessment_texts": ("application_id", "author_id"),
+    "ceo_letter_texts": ("vacancy_id",),
+    "panel_members": ("vacancy_id", "member_id"),
+    "vacancy_features": ("vacancy_id",),
+    "workforce": ("snapshot_month", "staff_id"),
+}
 MART_WINDOW_COLUMN: dict[str, str] = {
     "application_funnel": "advert_date", "score_sheets": "advert_date",
     "assessment_texts": "advert_date", "ceo_letter_texts": "advert_date",
@@ -203,7 +214,8 @@ def load_mart(ctx, name: str, columns: list[str] | None = None, window: bool = F
     if window and ctx.window_start is not None:
         where.append(f'"{MART_WINDOW_COLUMN[name]}" >= $window_start')
         params["window_start"] = ctx.window_start
-    sql = f"SELECT {cols} FROM marts.{name} WHERE {' AND '.join(where)}"
+    order = ", ".join(f'"{c}"' for c in MART_KEYS[name])
+    sql = f"SELECT {cols} FROM marts.{name} WHERE {' AND '.join(where)} ORDER BY {order}"
     with reading(ctx.db_path) as con:
         return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 

@@ -159,10 +159,10 @@ def test_artifacts_are_keyed_and_match_published_figures(first_run, space, trust
 
 
 # ---------------------------------------------------------------- determinism
-# KNOWN BUG (tasks/funnel_models.py, reported): the offer-stage conditional logit of a small trust sits at
-# the edge of convergence and last-bit differences in input row order can flip it to the Firth fallback;
-# odds_ratios is checked in a separate non-strict xfail test until that is fixed.
-UNSTABLE = frozenset({"odds_ratios"})
+# Every table, odds_ratios included, must be identical.  (odds_ratios once flipped between runs:
+# a convergence verdict read from process-global warning capture while other analyses ran in threads,
+# and unordered polars group_by output; both fixed in tasks/funnel_models.py and tasks/warehouse.py.)
+UNSTABLE: frozenset[str] = frozenset()
 
 
 def _stable(tables: dict) -> dict:
@@ -190,7 +190,6 @@ def test_two_runs_on_same_inputs_give_identical_results(first_run, second_run, s
     assert {"validation"} <= set(a) and {"validation"} <= set(b)
 
 
-@pytest.mark.xfail(strict=False, reason="offer-stage conditional logit convergence flips (tasks/funnel_models.py)")
 def test_two_runs_on_same_inputs_give_identical_odds_ratios(first_run, second_run, space):
     from tasks.run_diff import diff_tables
 
