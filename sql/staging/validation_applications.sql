@@ -3,12 +3,14 @@
 -- application of a quarantined vacancy is quarantined too (reason says so).
 CREATE OR REPLACE TEMP TABLE validation_key_copies AS
 WITH dup AS (
-    SELECT application_id FROM staging.applications
+    -- keys held by more than one row, grouped by their hash (a collision only adds rows to check)
+    SELECT hash(application_id) AS _key_hash FROM staging.applications
     WHERE application_id IS NOT NULL
-    GROUP BY ALL HAVING count(*) > 1
+    GROUP BY _key_hash HAVING count(*) > 1
 ), c AS (
     SELECT *, hash(*COLUMNS(* EXCLUDE (_sha256, _row_number, _cast_errors))) AS _content
-    FROM (SELECT s.* FROM staging.applications s SEMI JOIN dup USING (application_id))
+    FROM (SELECT s.* FROM staging.applications s
+          WHERE application_id IS NOT NULL AND hash(application_id) IN (SELECT _key_hash FROM dup))
 )
 SELECT _sha256, _row_number,
     row_number() OVER (PARTITION BY application_id, _content ORDER BY _sha256, _row_number) AS _copy_no,

@@ -1,12 +1,14 @@
 -- Validation frame for expectations/ceo_letters.json (see validation_hiring_managers.sql).
 CREATE OR REPLACE TEMP TABLE validation_key_copies AS
 WITH dup AS (
-    SELECT vacancy_id FROM staging.ceo_letters
+    -- keys held by more than one row, grouped by their hash (a collision only adds rows to check)
+    SELECT hash(vacancy_id) AS _key_hash FROM staging.ceo_letters
     WHERE vacancy_id IS NOT NULL
-    GROUP BY ALL HAVING count(*) > 1
+    GROUP BY _key_hash HAVING count(*) > 1
 ), c AS (
     SELECT *, hash(*COLUMNS(* EXCLUDE (_sha256, _row_number, _cast_errors, n_redactions))) AS _content
-    FROM (SELECT s.* FROM staging.ceo_letters s SEMI JOIN dup USING (vacancy_id))
+    FROM (SELECT s.* FROM staging.ceo_letters s
+          WHERE vacancy_id IS NOT NULL AND hash(vacancy_id) IN (SELECT _key_hash FROM dup))
 )
 SELECT _sha256, _row_number,
     row_number() OVER (PARTITION BY vacancy_id, _content ORDER BY _sha256, _row_number) AS _copy_no,

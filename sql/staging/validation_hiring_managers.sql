@@ -9,12 +9,14 @@
 -- (validation_key_copies); every other row is neither.
 CREATE OR REPLACE TEMP TABLE validation_key_copies AS
 WITH dup AS (
-    SELECT manager_id FROM staging.hiring_managers
+    -- keys held by more than one row, grouped by their hash (a collision only adds rows to check)
+    SELECT hash(manager_id) AS _key_hash FROM staging.hiring_managers
     WHERE manager_id IS NOT NULL
-    GROUP BY ALL HAVING count(*) > 1
+    GROUP BY _key_hash HAVING count(*) > 1
 ), c AS (
     SELECT *, hash(*COLUMNS(* EXCLUDE (_sha256, _row_number, _cast_errors))) AS _content
-    FROM (SELECT s.* FROM staging.hiring_managers s SEMI JOIN dup USING (manager_id))
+    FROM (SELECT s.* FROM staging.hiring_managers s
+          WHERE manager_id IS NOT NULL AND hash(manager_id) IN (SELECT _key_hash FROM dup))
 )
 SELECT _sha256, _row_number,
     row_number() OVER (PARTITION BY manager_id, _content ORDER BY _sha256, _row_number) AS _copy_no,
