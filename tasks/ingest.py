@@ -36,7 +36,9 @@ from tasks.vocabulary import (
     CANONICAL_TABLES, DEFAULT_PROGRAMME_START, MAPPINGS_DIR, REFERENCE_DIR, TABLE_KEYS, TEXT_TABLES,
 )
 from tasks.run_context import parse_month
-from tasks.warehouse import connect, run_sql, sql_text, table_exists, writing
+from tasks.warehouse import (
+    Fragment, aliased_list, column_list, connect, quoted, run_sql, sql_text, table_exists, writing,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -183,24 +185,18 @@ def landing_dir(db_path: str | Path) -> Path:
 
 def _ensure_raw_table(con, table: str, headers: list[str]) -> None:
     if not table_exists(con, f"raw.{table}"):
-        cols = ", ".join(f'"{h.replace(chr(34), "")}" VARCHAR' for h in headers)
-        con.execute(
-            f"CREATE TABLE raw.{table} ({cols}{', ' if cols else ''}"
-            "_row_number BIGINT, _malformed VARCHAR, _sha256 VARCHAR)"
-        )
+        run_sql(con, "raw/create_table", table=table, column_defs=column_list(headers, "VARCHAR"))
         return
-    existing = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema='raw' AND table_name=?", [table]
-    ).fetchall()}
+    existing = {r[0] for r in run_sql(con, "raw/columns", {"table_name": table}).fetchall()}
     for h in headers:
         if h not in existing:
-            con.execute(f'ALTER TABLE raw.{table} ADD COLUMN "{h.replace(chr(34), "")}" VARCHAR')
+            run_sql(con, "raw/add_column", table=table, column=Fragment(quoted(h)))
 
 
 def land_file(con, ef: ExtractFile, mapping: TableMapping, db_path: str | Path) -> LandedFile:
     """Copy a file into the landing zone and its rows into raw.<table>, once per content hash."""
     sha = sha256_file(ef.path)
-    row = con.execute("SELECT row_count FROM landing.manifest WHERE sha256 = ?", [sha]).fetchone()
+    row = run_sql(con, "landing/lookup", {"sha256": sha}).fetchone()
     if row is not None:
         return LandedFile(ef.table, ef.path.name, sha, int(row[0]), new=False)
     expected = set(mapping.columns) | set(mapping.personal_data)
@@ -215,10 +211,7 @@ def land_file(con, ef: ExtractFile, mapping: TableMapping, db_path: str | Path) 
         con.execute("BEGIN TRANSACTION")
         try:
             _ensure_raw_table(con, ef.table, res.headers)
-            con.execute(
-                f"INSERT INTO raw.{ef.table} BY NAME SELECT *, ? AS _sha256 FROM read_parquet(?)",
-                [sha, str(res.parquet_path)],
-            )
+            run_sql(con, "raw/insert_file", {"sha256": sha, "parquet_path": str(res.parquet_path)}, table=ef.table)
             _set_setting(con, f"headers:{sha}", json.dumps(res.headers))
             run_sql(con, "landing/insert_manifest", {
                 "sha256": sha, "file_name": ef.path.name, "source_system": mapping.source_system,
@@ -249,16 +242,14 @@ def _create_source_view(con, mapping: TableMapping, view: str, file_headers: dic
                 f"{file_name}: required column(s) {', '.join(repr(h) for h in missing)} "
                 f"(→ {', '.join(mapping.columns[h] for h in missing)}) not found; headers are: {present}"
             )
-    cols = list(mapping.columns.items())
-    pd_cols = [(h, c) for h, c in mapping.personal_data.items() if all(h in hs for hs in file_headers.values())]
-    select = [f'"{h}" AS {c}' for h, c in cols] + [f'"{h}" AS pd_{c}' for h, c in pd_cols]
+    pairs = list(mapping.columns.items())
+    pairs += [(h, f"pd_{c}") for h, c in mapping.personal_data.items()
+              if all(h in hs for hs in file_headers.values())]
+    select_list = aliased_list(pairs)
     if table == "applications" and "staff_id" not in mapping.columns.values():
-        select.append("CAST(NULL AS VARCHAR) AS staff_id")
-    select += ["_sha256", "_row_number", "_malformed"]
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(select)} FROM raw.{table} "
-        f"WHERE _sha256 IN (SELECT sha256 FROM meta.extract_set WHERE table_name = '{table}')"
-    )
+        # an export without ESR numbers: no applicant links to the workforce
+        select_list = Fragment(select_list + ", CAST(NULL AS VARCHAR) AS staff_id")
+    run_sql(con, "staging/source_view", view=view, table=table, select_list=select_list)
 
 
 def _personal_data(con, mappings: dict[str, TableMapping]):
@@ -270,11 +261,12 @@ def _personal_data(con, mappings: dict[str, TableMapping]):
         if not fields:
             continue
         view = f"src_{table}"
-        cols = {r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()}
+        cols = {r[0] for r in run_sql(con, "staging/view_columns", view=view).fetchall()}
         have = [f for f in ("forename", "surname", "email") if f"pd_{f}" in cols]
         if not have:
             continue
-        rows = con.execute(f"SELECT DISTINCT {', '.join('pd_' + f for f in have)} FROM {view}").fetchall()
+        rows = run_sql(con, "staging/known_people", view=view,
+                       columns=column_list([f"pd_{f}" for f in have])).fetchall()
         for r in rows:
             rec = dict(zip(have, r))
             fn, sn, em = rec.get("forename"), rec.get("surname"), rec.get("email")
@@ -334,12 +326,12 @@ def extract_set_sha256(landed: list[LandedFile]) -> str:
 
 
 def _setting(con, name: str) -> str | None:
-    r = con.execute("SELECT value FROM meta.settings WHERE name = ?", [name]).fetchone()
+    r = run_sql(con, "meta/get_setting", {"name": name}).fetchone()
     return r[0] if r else None
 
 
 def _set_setting(con, name: str, value: str) -> None:
-    con.execute("INSERT OR REPLACE INTO meta.settings VALUES (?, ?)", [name, value])
+    run_sql(con, "meta/set_setting", {"name": name, "value": value})
 
 
 @dataclass
@@ -422,9 +414,9 @@ def _build_staging(con, mappings, landed: list[LandedFile], key: str, redaction_
 
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM meta.extract_set")
+        run_sql(con, "meta/extract_set_clear")
         for lf in landed:
-            con.execute("INSERT INTO meta.extract_set VALUES (?, ?, ?)", [lf.table, lf.sha256, lf.file_name])
+            run_sql(con, "meta/extract_set_add", {"table_name": lf.table, "sha256": lf.sha256, "file_name": lf.file_name})
         run_sql(con, "staging/macros")
         # headers per file, for the critical column check
         for table, m in mappings.items():
@@ -443,14 +435,11 @@ def _build_staging(con, mappings, landed: list[LandedFile], key: str, redaction_
                 if redactor is None:
                     redactor = build_redactor(_personal_data(con, mappings), model=redaction_model)
                 _redact_table(con, table, redactor, progress)
-        # the rejection path: unparseable values, malformed rows and missing keys
+        # the rejection path: unparseable values and malformed rows
         for table in mappings:
             run_sql(con, "staging/quarantine_create", table=table)
-            con.execute(f"DELETE FROM quarantine.{table}")
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE rejects_{table} AS "
-                + sql_text("staging/row_rejects", table=table, source=f"src_{table}")
-            )
+            run_sql(con, "staging/quarantine_clear", table=table)
+            run_sql(con, "staging/row_rejects", table=table, source=f"src_{table}", rejects=f"rejects_{table}")
             quarantine(con, table, f"rejects_{table}")
         con.execute("COMMIT")
     except Exception:
@@ -461,8 +450,8 @@ def _build_staging(con, mappings, landed: list[LandedFile], key: str, redaction_
 
 
 def _headers_of_file(con, sha: str) -> list[str]:
-    row = con.execute("SELECT value FROM meta.settings WHERE name = ?", [f"headers:{sha}"]).fetchone()
-    return json.loads(row[0]) if row else []
+    value = _setting(con, f"headers:{sha}")
+    return json.loads(value) if value else []
 
 
 def build_marts(db_path: str | Path, programme_start: str = DEFAULT_PROGRAMME_START, force: bool = False) -> bool:
@@ -494,5 +483,5 @@ def _quarantine_count(con) -> int:
     total = 0
     for t in CANONICAL_TABLES:
         if table_exists(con, f"quarantine.{t}"):
-            total += con.execute(f"SELECT count(*) FROM quarantine.{t}").fetchone()[0]
+            total += run_sql(con, "staging/count_rows", table=f"quarantine.{t}").fetchone()[0]
     return total

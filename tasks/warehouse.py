@@ -32,13 +32,47 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the DuckDB file for writing."""
 
 
+class Fragment(str):
+    """A piece of SQL built only by :func:`quoted` / :func:`column_list` / :func:`aliased_list`
+    from identifiers (quoted, with embedded quotes doubled): safe to substitute into sql/ files."""
+
+
+def quoted(name: str) -> str:
+    """A quoted SQL identifier, e.g. an export header ``Date Applied`` -> ``"Date Applied"``."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def column_list(names, suffix: str = "") -> Fragment:
+    """``"a" <suffix>, "b" <suffix>`` for data-driven column lists (suffix: a type such as VARCHAR)."""
+    if suffix and not re.fullmatch(r"[A-Z ]+", suffix):
+        raise ValueError(f"unsafe column suffix {suffix!r}")
+    return Fragment(", ".join(f"{quoted(n)}{' ' + suffix if suffix else ''}" for n in names))
+
+
+def aliased_list(pairs) -> Fragment:
+    """``"source header" AS alias, ...``; aliases must be plain identifiers."""
+    out = []
+    for src, alias in pairs:
+        if not _IDENT.match(alias):
+            raise ValueError(f"unsafe SQL alias {alias!r}")
+        out.append(f"{quoted(src)} AS {alias}")
+    return Fragment(", ".join(out))
+
+
 def sql_text(name: str, **identifiers: str) -> str:
-    """Load ``sql/<name>.sql`` (name like 'staging/applications') and substitute identifiers."""
+    """Load ``sql/<name>.sql`` (name like 'staging/applications') and substitute ``{{placeholders}}``.
+
+    A placeholder takes a plain identifier (checked) or a :class:`Fragment`.  Values
+    are never substituted: they are bound as ``$parameters``.
+    """
     path = SQL_DIR / f"{name}.sql"
     if not path.exists():
         raise FileNotFoundError(f"no SQL file {path.relative_to(SQL_DIR.parent)}")
     text = path.read_text(encoding="utf-8")
     for key, value in identifiers.items():
+        if isinstance(value, Fragment):
+            text = text.replace("{{" + key + "}}", value)
+            continue
         if not _IDENT.match(value):
             raise ValueError(f"unsafe SQL identifier {value!r}")
         text = text.replace("{{" + key + "}}", value)
@@ -208,14 +242,15 @@ def load_mart(ctx, name: str, columns: list[str] | None = None, window: bool = F
     """
     if name not in MART_DATE_COLUMNS:
         raise ValueError(f"unknown mart {name!r}; known: {', '.join(sorted(MART_DATE_COLUMNS))}")
-    cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-    where = [f'"{c}" <= $as_of_end' for c in MART_DATE_COLUMNS[name]]
     params: dict = {"as_of_end": ctx.as_of_end}
+    as_of_filter = Fragment(" AND ".join(f"{quoted(c)} <= $as_of_end" for c in MART_DATE_COLUMNS[name]))
+    window_filter = Fragment("TRUE")
     if window and ctx.window_start is not None:
-        where.append(f'"{MART_WINDOW_COLUMN[name]}" >= $window_start')
+        window_filter = Fragment(f"{quoted(MART_WINDOW_COLUMN[name])} >= $window_start")
         params["window_start"] = ctx.window_start
-    order = ", ".join(f'"{c}"' for c in MART_KEYS[name])
-    sql = f"SELECT {cols} FROM marts.{name} WHERE {' AND '.join(where)} ORDER BY {order}"
+    sql = sql_text("marts/as_of", mart=name, columns=column_list(columns) if columns else Fragment("*"),
+                   as_of_filter=as_of_filter, window_filter=window_filter,
+                   order_by=column_list(MART_KEYS[name]))
     with reading(ctx.db_path) as con:
         return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 
