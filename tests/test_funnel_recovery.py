@@ -155,8 +155,8 @@ def funnel_warehouse(tmp: Path, seed: int, effects: str | None = None, applicati
     """
     import shutil
 
-    gen = pytest.importorskip("tasks.generate")
-    ingest = pytest.importorskip("tasks.ingest")
+    import tasks.generate as gen
+    import tasks.ingest as ingest
     src, sub = tmp / "extracts", tmp / "funnel_only"
     gen.generate_trust(src, seed=seed, applications=applications, effects=gen.load_effects(effects))
     sub.mkdir()

@@ -35,7 +35,7 @@ from tasks.vocabulary import (
     wres_group,
 )
 
-generate = pytest.importorskip("tasks.generate")
+import tasks.generate as generate  # noqa: E402
 
 
 # --------------------------------------------------------------------------
