@@ -406,7 +406,7 @@ def validate(
                 for r in _query(con, "staging/validation_previous_counts", {"run_id": run_id}).iter_rows(named=True)}
         for t in tables:
             run_sql(con, "staging/quarantine_create", table=t)
-            before[t] = con.execute(f"SELECT count(*) FROM quarantine.{t}").fetchone()[0]
+            before[t] = run_sql(con, "staging/count_rows", table=f"quarantine.{t}").fetchone()[0]
         checks += _file_checks(con, files, tables)
         con.execute("BEGIN TRANSACTION")
         committed = False
@@ -414,7 +414,7 @@ def validate(
             counts: dict[str, int] = {}
             for t in tables:
                 checks += _ingest_checks(con, t, files, systemic_share, systemic_min_rows)
-                n_rows = con.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0]
+                n_rows = run_sql(con, "staging/count_rows", table=f"staging.{t}").fetchone()[0]
                 counts[t] = n_rows
                 params = {
                     "unknown_ethnicity_threshold": unknown_ethnicity_threshold,
@@ -467,7 +467,7 @@ def validate(
         else:
             recon = reconcile(con, tables)
         qsum = _quarantine_summary(con, tables)
-        after = {t: con.execute(f"SELECT count(*) FROM quarantine.{t}").fetchone()[0] for t in tables}
+        after = {t: run_sql(con, "staging/count_rows", table=f"quarantine.{t}").fetchone()[0] for t in tables}
     docs = gxr.build_docs() if data_docs else None
     if critical:
         first = critical[0]
@@ -702,6 +702,7 @@ def _ingest_checks(con, table: str, files: pl.DataFrame, systemic_share: float, 
 def _file_checks(con, files: pl.DataFrame, tables: list[str]) -> list[Check]:
     """File-level warnings: not UTF-8, and unmapped extra columns (kept in raw, ignored)."""
     from tasks.ingest import load_mappings
+    from tasks.warehouse import run_sql
 
     out = []
     try:
@@ -719,7 +720,7 @@ def _file_checks(con, files: pl.DataFrame, tables: list[str]) -> list[Check]:
                          "Ask for UTF-8 exports; check names and text in the file read correctly.",
                          files=[r["file_name"]], action_taken="reported" if not utf8 else "none"))
         m = mappings.get(t)
-        row = con.execute("SELECT value FROM meta.settings WHERE name = ?", [f"headers:{r['sha256']}"]).fetchone()
+        row = run_sql(con, "meta/get_setting", {"name": f"headers:{r['sha256']}"}).fetchone()
         if m is None or row is None:
             continue
         headers = json.loads(row[0])

@@ -118,7 +118,7 @@ def connect(db_path: str | Path, read_only: bool = False, wait_seconds: float = 
             time.sleep(0.5)
     if create_schemas if create_schemas is not None else not read_only:
         for schema in SCHEMAS:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            con.execute(sql_text("meta/create_schema", schema=schema))
     return con
 
 
