@@ -18,12 +18,11 @@ Sessions nest and are shared between threads of a process (reference counted).
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import threading
-import time
 from pathlib import Path
 from typing import Iterator
+
+from tasks.locks import release_file_lock
 
 _guard = threading.Lock()
 _sessions: dict[str, dict] = {}
@@ -38,29 +37,16 @@ def _key(db: str | Path) -> str:
     return str(Path(db).resolve())
 
 
-def _acquire_flock(path: Path, timeout: float, what: str):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+")
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                fh.seek(0)
-                holder = fh.read().strip() or "another process"
-                fh.close()
-                raise WarehouseSessionTimeout(
-                    f"the warehouse {what} is in use by {holder}; waited {timeout:.0f}s. "
-                    "Wait for that run to finish (see `edi-recruit runs`), then try again."
-                ) from None
-            time.sleep(0.25)
-    fh.seek(0)
-    fh.truncate()
-    fh.write(f"pid {os.getpid()}")
-    fh.flush()
-    return fh
+def _acquire_session_lock(path: Path, timeout: float, what: str):
+    from tasks.locks import FileLockBusy, acquire_file_lock
+
+    try:
+        return acquire_file_lock(path, timeout)
+    except FileLockBusy as busy:
+        raise WarehouseSessionTimeout(
+            f"the warehouse {what} is in use by {busy.holder}; waited {timeout:.0f}s. "
+            "Wait for that run to finish (see `edi-recruit runs`), then try again."
+        ) from None
 
 
 @contextlib.contextmanager
@@ -78,12 +64,12 @@ def warehouse_session(db: str | Path, timeout: float = 3600.0) -> Iterator[None]
                 entry["refs"] += 1
         if entry is None:
             # first user in this process: serialise with other processes, then anchor
-            fh = _acquire_flock(Path(f"{key}.session.lock"), timeout, str(db))
+            fh = _acquire_session_lock(Path(f"{key}.session.lock"), timeout, str(db))
             try:
                 Path(key).parent.mkdir(parents=True, exist_ok=True)
                 anchor = connect(key, read_only=False, wait_seconds=timeout)
             except BaseException:
-                fh.close()
+                release_file_lock(fh)
                 raise
             with _guard:
                 _sessions[key] = {"refs": 1, "fh": fh, "anchor": anchor}
@@ -101,6 +87,4 @@ def warehouse_session(db: str | Path, timeout: float = 3600.0) -> Iterator[None]
                 try:
                     entry["anchor"].close()
                 finally:
-                    with contextlib.suppress(OSError):
-                        fcntl.flock(entry["fh"].fileno(), fcntl.LOCK_UN)
-                    entry["fh"].close()
+                    release_file_lock(entry["fh"])

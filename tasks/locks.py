@@ -28,6 +28,48 @@ def _thread_lock(key: str) -> threading.RLock:
         return _thread_locks.setdefault(key, threading.RLock())
 
 
+class FileLockBusy(RuntimeError):
+    """The file lock stayed held by someone else for the whole wait; ``holder`` says who."""
+
+    def __init__(self, holder: str):
+        super().__init__(holder)
+        self.holder = holder
+
+
+def acquire_file_lock(path: str | Path, timeout: float, holder: str = ""):
+    """Take an exclusive ``flock`` on ``path``, waiting up to ``timeout`` seconds.
+
+    Returns the open file (release with :func:`release_file_lock`); the file records
+    who holds it, which a waiter reports in :class:`FileLockBusy`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                fh.seek(0)
+                other = fh.read().strip() or "another process"
+                fh.close()
+                raise FileLockBusy(other) from None
+            time.sleep(0.25)
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()} {holder}".strip())
+    fh.flush()
+    return fh
+
+
+def release_file_lock(fh) -> None:
+    with contextlib.suppress(OSError):
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    fh.close()
+
+
 @contextlib.contextmanager
 def writer_lock(db_path: str | Path, timeout: float = 1800.0, holder: str = "") -> Iterator[None]:
     key = str(Path(db_path).resolve())
@@ -36,30 +78,15 @@ def writer_lock(db_path: str | Path, timeout: float = 1800.0, holder: str = "") 
     if not tl.acquire(timeout=max(timeout, 0.001)):
         raise WriterLockTimeout(f"timed out after {timeout:.0f}s waiting to write {db_path}: another task is writing")
     try:
-        lock_path = Path(f"{key}.lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(lock_path, "a+")
         try:
-            while True:
-                try:
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        fh.seek(0)
-                        other = fh.read().strip() or "another process"
-                        raise WriterLockTimeout(
-                            f"timed out after {timeout:.0f}s waiting to write {db_path}: held by {other}"
-                        ) from None
-                    time.sleep(0.25)
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"pid {os.getpid()} {holder}".strip())
-            fh.flush()
+            fh = acquire_file_lock(f"{key}.lock", max(deadline - time.monotonic(), 0.0), holder)
+        except FileLockBusy as busy:
+            raise WriterLockTimeout(
+                f"timed out after {timeout:.0f}s waiting to write {db_path}: held by {busy.holder}"
+            ) from None
+        try:
             yield
         finally:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-            fh.close()
+            release_file_lock(fh)
     finally:
         tl.release()
