@@ -16,7 +16,6 @@ completed run for that month.
 """
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import logging
@@ -105,16 +104,6 @@ def _logger():
         return logging.getLogger(__name__)
 
 
-def _optional(module: str):
-    """A module another part of the project provides, or None while it is not there yet."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
-
-
 def _io_retry(task_, task_run, state) -> bool:
     """Retry only transient I/O trouble (a busy warehouse, a file system hiccup), not logic errors."""
     import duckdb
@@ -176,16 +165,13 @@ def validation_task(db: str, run_id: str, as_of: str, out_dir: str) -> dict:
     """Great Expectations gate (tasks.validation): raises ValidationCritical on a critical failure;
     row-level failures are quarantined.  Returns its result parquet paths (published with the
     run's other results) and the Data Docs path."""
-    mod = _optional("tasks.validation")
-    if mod is None:
-        _logger().warning("tasks.validation is not installed: validation gate skipped")
-        return {"result_paths": {}, "data_docs": None}
+    from tasks.validation import validate
+
     with _VALIDATION_LOCK:  # Great Expectations contexts are not thread-safe (concurrent backfill months)
-        outcome = mod.validate(db, run_id, as_of=as_of, out_dir=out_dir)
-    if getattr(outcome, "summary", None):
-        _logger().info("validation: %s", str(outcome.summary).splitlines()[0])
-    return {"result_paths": dict(getattr(outcome, "result_paths", None) or {}),
-            "data_docs": getattr(outcome, "data_docs_path", None)}
+        outcome = validate(db, run_id, as_of=as_of, out_dir=out_dir)
+    if outcome.summary:
+        _logger().info("validation: %s", outcome.summary.splitlines()[0])
+    return {"result_paths": dict(outcome.result_paths), "data_docs": outcome.data_docs_path}
 
 
 @task(name="build-marts", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_io_retry,
@@ -237,24 +223,20 @@ def publish_task(db: str, run_id: str, result_paths: dict[str, str], policy: str
 
 @task(name="report", retries=1, retry_delay_seconds=10, retry_condition_fn=_io_retry, cache_policy=NO_CACHE)
 def report_task(db: str, run_id: str, run_dir: str) -> str | None:
-    mod = _optional("tasks.report")
-    if mod is None:
-        _logger().warning("tasks.report is not installed: no HTML report")
-        return None
+    from tasks.report import render_report
+
     out = Path(run_dir) / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    res = mod.render_report(db, run_id, out)
+    res = render_report(db, run_id, out)
     return str(res or out)
 
 
 @task(name="exports", retries=1, retry_delay_seconds=10, retry_condition_fn=_io_retry, cache_policy=NO_CACHE)
 def export_task(db: str, run_id: str, out_dir: str) -> str | None:
     """CSV, Parquet and one XLSX of the run's published tables under <out_dir>/<run_id>/; returns the XLSX path."""
-    mod = _optional("tasks.export")
-    if mod is None:
-        _logger().warning("tasks.export is not installed: no Excel exports")
-        return None
-    res = mod.export_run(db, run_id, out_dir)
+    from tasks.export import export_run
+
+    res = export_run(db, run_id, out_dir)
     return str(res.get("xlsx") or res.get("dir"))
 
 
@@ -336,9 +318,7 @@ def _evaluate(as_of, extracts, db, out_dir, programme_start, window, mapping, re
         validation = validation_task(db, run_id, as_of, str(out_dir))
         result["data_docs"] = validation["data_docs"]
         marts_task(db, programme_start)
-        names = list(analyses.available())
-        if not names:
-            raise RuntimeError("no analysis modules are installed (tasks/analyses.py)")
+        names = list(analyses.ANALYSES)
         futures = {name: analysis_task.submit(name, ctx.to_json()) for name in names}
         result_paths: dict[str, str] = dict(validation["result_paths"])
         errors = []

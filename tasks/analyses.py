@@ -16,19 +16,5 @@ ANALYSES: dict[str, str] = {
 }
 
 
-def available() -> dict[str, str]:
-    """The analyses whose modules import (all of them in a complete install)."""
-    out = {}
-    for name, module in ANALYSES.items():
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        out[name] = module
-    return out
-
-
 def get(name: str) -> Callable:
     return importlib.import_module(ANALYSES[name]).analyse

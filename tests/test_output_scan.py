@@ -40,7 +40,7 @@ def outputs(warehouse, generated_trust, tmp_path_factory):
         shutil.copy(key, str(db) + ".key")
     ctx = RunContext(db_path=str(db), run_id=RUN_ID, as_of="2024-01", out_dir=str(d / "runs"))
     paths: dict[str, str] = {}
-    for name in analyses.available():
+    for name in analyses.ANALYSES:
         paths.update(write_tables(ctx, analyses.get(name)(ctx)))
     con = connect(db)
     try:
