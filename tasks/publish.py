@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import duckdb
 import polars as pl
 
 from tasks.disclosure import DEFAULT_POLICY_PATH, Policy, load_policy, protect_table
-from tasks.warehouse import run_sql
+from tasks.warehouse import query, run_sql
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +43,8 @@ def _exec(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
         res.fetchall()
 
 
-def fetch_frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> pl.DataFrame:
-    """Run a SQL file and return its (fully fetched) last result as a polars frame."""
-    res = run_sql(con, name, params, **identifiers)
-    if res is None:
-        return pl.DataFrame()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "extra copy" notice: these tables are small
-        return pl.from_arrow(res.to_arrow_table())
+# Every SQL file's result as a polars frame: the warehouse's one helper.
+fetch_frame = query
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:

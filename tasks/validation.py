@@ -58,6 +58,7 @@ import polars as pl
 from tasks import vocabulary as V
 from tasks.run_context import RunContext, month_end, parse_month
 from tasks.vocabulary import CANONICAL_TABLES, EXPECTATIONS_DIR, TABLE_KEYS
+from tasks.warehouse import query
 
 log = logging.getLogger(__name__)
 
@@ -126,18 +127,6 @@ class ValidationOutcome:
     def warnings(self) -> pl.DataFrame:
         v = self.tables["validation"]
         return v.filter((pl.col("severity") == "warning") & ~pl.col("success"))
-
-
-def _query(con, name: str, params: dict | None = None, **identifiers: str) -> pl.DataFrame:
-    """Run a SQL file and return its last result, fully fetched, as a polars frame."""
-    from tasks.warehouse import run_sql
-
-    res = run_sql(con, name, params, **identifiers)
-    if res is None:
-        return pl.DataFrame()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "extra copy" note: these results are small
-        return pl.from_arrow(res.to_arrow_table())
 
 
 # --------------------------------------------------------------------------
@@ -395,7 +384,7 @@ def validate(
     with writing(db_path) as con:
         if not table_exists(con, "meta.extract_set"):
             raise ValidationCritical(f"nothing staged in {db_path}: run `edi-recruit ingest` first")
-        files = _query(con, "staging/validation_files")
+        files = query(con, "staging/validation_files")
         tables = [t for t in VALIDATION_ORDER if t in set(files["table_name"].to_list())
                   and table_exists(con, f"staging.{t}")]
         if not tables:
@@ -403,7 +392,7 @@ def validate(
         file_of = {r["sha256"]: r["file_name"] for r in files.iter_rows(named=True)}
         run_sql(con, "staging/validation_row_counts")
         prev = {r["table_name"]: int(r["row_count"])
-                for r in _query(con, "staging/validation_previous_counts", {"run_id": run_id}).iter_rows(named=True)}
+                for r in query(con, "staging/validation_previous_counts", {"run_id": run_id}).iter_rows(named=True)}
         for t in tables:
             run_sql(con, "staging/quarantine_create", table=t)
             before[t] = run_sql(con, "staging/count_rows", table=f"quarantine.{t}").fetchone()[0]
@@ -677,7 +666,7 @@ def _ingest_checks(con, table: str, files: pl.DataFrame, systemic_share: float, 
     raw_n = con.execute(
         f"SELECT count(*) FROM raw.{table} WHERE _sha256 IN (SELECT sha256 FROM meta.extract_set WHERE table_name = ?)",
         [table]).fetchone()[0]
-    got = {r["expectation"]: r for r in _query(con, "staging/validation_ingest_rejects",
+    got = {r["expectation"]: r for r in query(con, "staging/validation_ingest_rejects",
                                               {"table_name": table}, table=table).iter_rows(named=True)}
     out = []
     for name, reason in INGEST_EXPECTATIONS.items():
@@ -742,7 +731,7 @@ def _validation_frame(checks: list[Check]) -> pl.DataFrame:
 
 
 def _quarantine_summary(con, tables: list[str]) -> pl.DataFrame:
-    frames = [_query(con, "staging/validation_quarantine_summary", {"table_name": t}, table=t) for t in tables]
+    frames = [query(con, "staging/validation_quarantine_summary", {"table_name": t}, table=t) for t in tables]
     frames = [f for f in frames if f.height]
     if not frames:
         return pl.DataFrame(schema=QUARANTINE_SUMMARY_COLUMNS)
