@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from flow_helpers import analysis_tables, registry_row, run_tables, small_trust, truncate_extracts
@@ -17,14 +16,6 @@ TOL = {"abs_tol": 1e-12, "rel_tol": 1e-12}   # last-bit BLAS noise only (see tes
 # Every table, odds_ratios included, must be identical.  (odds_ratios once flipped between runs:
 # a convergence verdict read from process-global warning capture while other analyses ran in threads,
 # and unordered polars group_by output; both fixed in tasks/funnel_models.py and tasks/warehouse.py.)
-UNSTABLE: frozenset[str] = frozenset()
-
-
-def _stable(tables: dict) -> dict:
-    out = {k: v for k, v in analysis_tables(tables).items() if k not in UNSTABLE}
-    if "disclosure_log" in out:   # its figures for odds_ratios follow the same flip
-        out["disclosure_log"] = out["disclosure_log"].filter(~pl.col("table_name").is_in(list(UNSTABLE)))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -110,17 +101,8 @@ def test_forced_backfill_recomputes_identical_figures(runs, space):
     for a, b in zip(runs["first"]["months"], forced["months"]):
         assert a["as_of"] == b["as_of"] and a["run_id"] != b["run_id"]
         ta, tb = run_tables(space["db"], a["run_id"]), run_tables(space["db"], b["run_id"])
-        d = diff_tables(_stable(ta), _stable(tb), **TOL)
+        d = diff_tables(analysis_tables(ta), analysis_tables(tb), **TOL)
         assert len(d.tables) >= 4 and d.identical, (a["as_of"], [n for n, t in d.tables.items() if not t.identical])
-
-
-def test_forced_backfill_recomputes_identical_odds_ratios(runs, space):
-    from tasks.run_diff import diff_tables
-
-    for a, b in zip(runs["first"]["months"], runs["forced"]["months"]):
-        ta, tb = run_tables(space["db"], a["run_id"]), run_tables(space["db"], b["run_id"])
-        d = diff_tables({"o": ta["odds_ratios"]}, {"o": tb["odds_ratios"]}, **TOL)
-        assert d.identical, (a["as_of"], d.tables["o"].changed[:5], d.tables["o"].only_in_a[:3], d.tables["o"].only_in_b[:3])
 
 
 def test_months_differ_from_each_other(runs, space):
@@ -145,25 +127,8 @@ def test_backfilled_month_equals_run_on_truncated_extracts(runs, trust, space, t
                              report=False, exports=False)
     assert registry_row(db, res["run_id"])["input_sha256"] != runs["first"]["input_sha256"]
     full_a, full_b = run_tables(space["db"], backfilled["run_id"]), run_tables(db, res["run_id"])
-    ta, tb = _stable(full_a), _stable(full_b)
+    ta, tb = analysis_tables(full_a), analysis_tables(full_b)
     d = diff_tables(ta, tb, **TOL)
     assert set(full_a) == set(full_b) and len(ta) >= 10
     assert d.identical, {n: (t.changed[:3], t.only_in_a[:3], t.only_in_b[:3]) for n, t in d.tables.items()
                          if not t.identical}
-
-
-def test_backfilled_month_odds_ratios_equal_truncated_run(runs, space):
-    """Same comparison for odds_ratios, on the truncated run made by the previous test."""
-    from tasks.registry import list_runs
-    from tasks.run_diff import diff_tables
-    from tasks.warehouse import reading
-
-    cut_db = next(Path(space["db"]).parents[1].glob("*/cut.duckdb"), None)   # the basetemp of this session
-    if cut_db is None:
-        pytest.skip("the truncated run of the point-in-time test is not there")
-    with reading(cut_db) as con:
-        cut_run = list_runs(con).filter(pl.col("status") == "completed")["run_id"][0]
-    backfilled = next(m for m in runs["first"]["months"] if m["as_of"] == PIT_MONTH)
-    a = run_tables(space["db"], backfilled["run_id"])["odds_ratios"]
-    b = run_tables(cut_db, cut_run)["odds_ratios"]
-    assert diff_tables({"o": a}, {"o": b}, **TOL).identical

@@ -7,7 +7,6 @@ first, must give identical figures: determinism).
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -162,14 +161,6 @@ def test_artifacts_are_keyed_and_match_published_figures(first_run, space, trust
 # Every table, odds_ratios included, must be identical.  (odds_ratios once flipped between runs:
 # a convergence verdict read from process-global warning capture while other analyses ran in threads,
 # and unordered polars group_by output; both fixed in tasks/funnel_models.py and tasks/warehouse.py.)
-UNSTABLE: frozenset[str] = frozenset()
-
-
-def _stable(tables: dict) -> dict:
-    out = {k: v for k, v in analysis_tables(tables).items() if k not in UNSTABLE}
-    if "disclosure_log" in out:   # its row counts for odds_ratios follow the same flip
-        out["disclosure_log"] = out["disclosure_log"].filter(~pl.col("table_name").is_in(list(UNSTABLE)))
-    return out
 
 
 def test_two_runs_on_same_inputs_give_identical_results(first_run, second_run, space):
@@ -180,22 +171,14 @@ def test_two_runs_on_same_inputs_give_identical_results(first_run, second_run, s
     assert first_run["run_id"] != second_run["run_id"]
     assert set(a) == set(b) and len(a) >= 4
     # identical to 12 significant digits (last-bit BLAS noise aside)
-    d = diff_tables(_stable(a), _stable(b), first_run["run_id"], second_run["run_id"], abs_tol=1e-12, rel_tol=1e-12)
+    d = diff_tables(analysis_tables(a), analysis_tables(b), first_run["run_id"], second_run["run_id"], abs_tol=1e-12, rel_tol=1e-12)
     assert len(d.tables) >= 10 and d.identical, [(n, t.changed[:3], t.only_in_a[:3], t.only_in_b[:3])
                                                  for n, t in d.tables.items() if not t.identical]
     pa = run_tables(space["db"], first_run["run_id"], "published")
     pb = run_tables(space["db"], second_run["run_id"], "published")
-    assert diff_tables(_stable(pa), _stable(pb), abs_tol=1e-12, rel_tol=1e-12).identical
+    assert diff_tables(analysis_tables(pa), analysis_tables(pb), abs_tol=1e-12, rel_tol=1e-12).identical
     # the validation results differ only by the drift check against the previous run
     assert {"validation"} <= set(a) and {"validation"} <= set(b)
-
-
-def test_two_runs_on_same_inputs_give_identical_odds_ratios(first_run, second_run, space):
-    from tasks.run_diff import diff_tables
-
-    a = run_tables(space["db"], first_run["run_id"])["odds_ratios"]
-    b = run_tables(space["db"], second_run["run_id"])["odds_ratios"]
-    assert diff_tables({"o": a}, {"o": b}, abs_tol=1e-12, rel_tol=1e-12).identical
 
 
 # ---------------------------------------------------------------- failure inside publish
