@@ -10,7 +10,7 @@ offer conditional logit are fitted, and we count how often each planted
 [0.92, 0.98].
 
 The simulator is tests/test_funnel_recovery.simulate_funnel (fast, mart-shaped),
-not tasks/generate.py + ingest, so that 200+ seeds run in minutes.
+not edi_recruit/synthetic/generator.py + ingest, so that 200+ seeds run in minutes.
 
 Usage:  .venv/bin/python benchmarks/bench_coverage.py [--seeds 200] [--vacancies 600]
 """
@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 def coverage(seeds: int = 200, vacancies: int = 600, first_seed: int = 10_000) -> list[dict]:
     import polars as pl
-
-    from tasks import funnel_models as fm
-    from tasks.vocabulary import MODEL_CONDITIONAL_LOGIT, MODEL_LOGIT, STAGE_OFFER, STAGE_SHORTLIST
     from test_funnel_recovery import _effects, main_rows, simulate_funnel
+
+    from tasks.analyses.funnel_statistics import models as fm
+    from tasks.core.vocabulary import MODEL_CONDITIONAL_LOGIT, MODEL_LOGIT, STAGE_OFFER, STAGE_SHORTLIST
 
     eff = _effects()
     targets = {

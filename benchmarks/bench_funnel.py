@@ -1,20 +1,20 @@
 """Benchmark of the funnel regression stage at 1M and 10M applications.
 
 Prints, for each size, the wall time of the regression stage (all funnel
-models of tasks/funnel_models.stage_fits: shortlist logit, offer conditional
+models of tasks/analyses/funnel_statistics/models.stage_fits: shortlist logit, offer conditional
 logit and pooled logit, appoint-from-shortlist logit, the within-band strata)
 and the peak resident memory of the process that ran it.
 
 The application-level frame is SYNTHESISED DIRECTLY here with numpy (columns
 shaped like marts.application_funnel, planted default effects), not produced
-by tasks/generate.py + ingest: generating and ingesting a 10M-application
+by edi_recruit/synthetic/generator.py + ingest: generating and ingesting a 10M-application
 trust takes far longer than the statistics themselves.  The logit stages are
 fitted on covariate-pattern aggregates within vacancy (sufficient statistics),
 so their cost grows with the number of (vacancy, pattern) cells, not rows.
 
 Engines: the primary fits are statsmodels (binomial GLM with vacancy-clustered
 SEs; ConditionalLogit by vacancy).  Above the size thresholds of
-tasks/funnel_models.py (STATSMODELS_MAX_ROWS cluster-pattern rows for the
+tasks/analyses/funnel_statistics/models.py (STATSMODELS_MAX_ROWS cluster-pattern rows for the
 logit, CL_STATSMODELS_MAX_ROWS informative rows for the conditional logit;
 environment variables EDI_FUNNEL_STATSMODELS_MAX_ROWS /
 EDI_FUNNEL_CL_STATSMODELS_MAX_ROWS) the own fast path is used instead: own
@@ -43,7 +43,7 @@ def synthesise(n_apps: int, seed: int = 1):
     import numpy as np
     import polars as pl
 
-    from tasks.vocabulary import AGE_BANDS, DIRECTORATES, SENIOR_BANDS
+    from tasks.core.vocabulary import AGE_BANDS, DIRECTORATES, SENIOR_BANDS
 
     rng = np.random.default_rng(seed)
     V = max(1, n_apps // 20)
@@ -114,7 +114,7 @@ def synthesise(n_apps: int, seed: int = 1):
 def run_one(n_apps: int) -> dict:
     import logging
 
-    from tasks import funnel_models as fm
+    from tasks.analyses.funnel_statistics import models as fm
 
     logging.basicConfig(level=logging.WARNING)
     t0 = time.perf_counter()
@@ -156,7 +156,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one)))
         return
-    from tasks import funnel_models as fm
+    from tasks.analyses.funnel_statistics import models as fm
 
     print("Funnel regression stage (design matrix synthesised directly with numpy; see module docstring)")
     print(f"Primary engine statsmodels; own fast path above {fm.STATSMODELS_MAX_ROWS:,} cluster-pattern rows (logit) "

@@ -24,15 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import polars as pl  # noqa: E402
 
-from tasks.redaction import KnownPeople, build_redactor  # noqa: E402
-from tasks.text_sentiment import build_analyzer, document_sentiment  # noqa: E402
-from tasks.text_topics import build_lemmatiser, document_lemmas, fit_topics, sentence_features  # noqa: E402
+from tasks.analyses.text.sentiment import build_analyzer, document_sentiment
+from tasks.analyses.text.topics import build_lemmatiser, document_lemmas, fit_topics, sentence_features
+from tasks.privacy.redaction import KnownPeople, build_redactor
 
 CHUNK = 25_000
 
 
 def corpus(n_base: int = 0) -> tuple[list[str], KnownPeople]:
-    from tasks.generate import generate_trust
+    from edi_recruit.synthetic.generator import generate_trust
 
     out = Path(tempfile.mkdtemp(prefix="bench_text_"))
     generate_trust(out, seed=7)

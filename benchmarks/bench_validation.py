@@ -125,7 +125,7 @@ def print_table(run: dict, note: str = "") -> float:
 
 
 def full_run(args, work: Path) -> dict:
-    from tasks.generate import generate_trust
+    from edi_recruit.synthetic.generator import generate_trust
 
     if work.exists():
         shutil.rmtree(work)
@@ -153,7 +153,7 @@ def full_run(args, work: Path) -> dict:
            "db": str(db), "out": str(out), "run_id": result["run_id"], "wall_seconds": wall,
            "call_seconds": call,
            "measured_at": datetime.now().isoformat(timespec="seconds"), "steps": steps}
-    from tasks.warehouse import reading
+    from tasks.warehouse.connection import reading
 
     with reading(db) as con:
         run["staged_rows"] = {t: con.execute(f"SELECT count(*) FROM staging.{t}").fetchone()[0]
@@ -163,7 +163,7 @@ def full_run(args, work: Path) -> dict:
 
 
 def reuse_run(args, work: Path) -> tuple[dict, float]:
-    from tasks.validation import validate
+    from tasks.validation.gate import validate
 
     saved = work / "bench_run.json"
     if not saved.exists():

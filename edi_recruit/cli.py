@@ -7,7 +7,6 @@ Python traceback (set EDI_RECRUIT_DEBUG=1 to see one).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -76,7 +75,7 @@ def _require_file(path: str, what: str) -> Path:
 
 
 def _month(value: str) -> str:
-    from tasks.run_context import month_str, parse_month
+    from tasks.core.months import month_str, parse_month
 
     try:
         return month_str(parse_month(value))
@@ -96,7 +95,7 @@ def _positive_int(value: str) -> int:
 
 # ---------------------------------------------------------------- subcommands
 def cmd_generate(args) -> int:
-    from tasks.generate import generate_trust, load_effects
+    from edi_recruit.synthetic.generator import generate_trust, load_effects
 
     effects = load_effects(_require_file(args.effects, "effects file") if args.effects else None)
     out = Path(args.out)
@@ -115,7 +114,7 @@ def cmd_generate(args) -> int:
 
 
 def cmd_ingest(args) -> int:
-    from tasks.ingest import ingest_extracts
+    from tasks.ingest.staging import ingest_extracts
 
     _require_dir(args.extracts, "extracts folder")
     mapping = [_require_file(m, "mapping file") for m in args.mapping] if args.mapping else None
@@ -142,7 +141,7 @@ def cmd_ingest(args) -> int:
 def cmd_validate(args) -> int:
     from datetime import datetime, timezone
 
-    from tasks.validation import ValidationCritical, print_summary, validate
+    from tasks.validation.gate import ValidationCritical, print_summary, validate
 
     _require_file(args.db, "warehouse")
     run_id = args.run_id or "validate-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -154,7 +153,7 @@ def cmd_validate(args) -> int:
         raise CliError(str(exc)) from None
     print_summary(outcome)
     # only a warehouse that passed the gate gets analysis-ready marts
-    from tasks.ingest import build_marts
+    from tasks.marts import build_marts
 
     build_marts(args.db, args.programme_start)
     print(f"Marts built for programme start {args.programme_start}: {Path(args.db).resolve()}")
@@ -186,8 +185,8 @@ def _print_run_result(result: dict) -> None:
 
 
 def cmd_demo(args) -> int:
+    from edi_recruit.synthetic.generator import generate_trust, load_effects
     from flows.monthly_evaluation import monthly_evaluation
-    from tasks.generate import generate_trust, load_effects
 
     base = Path(args.workdir)
     extracts, db, out = base / "extracts", base / "edi_recruit.duckdb", base / "out"
@@ -202,8 +201,8 @@ def cmd_demo(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from tasks.registry import list_runs
-    from tasks.warehouse import reading
+    from tasks.publish.registry import list_runs
+    from tasks.warehouse.connection import reading
 
     if not Path(args.db).exists():
         raise CliError(f"no warehouse at {args.db}")
@@ -247,9 +246,9 @@ def cmd_backfill(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from flows.server import LocalPrefect
-
     import signal
+
+    from edi_recruit.server import LocalPrefect
 
     def _terminate(signum, frame):  # a service manager's stop: clean up like Ctrl-C
         raise KeyboardInterrupt
@@ -278,7 +277,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from tasks.run_diff import diff_runs, format_diff
+    from tasks.publish.run_diff import diff_runs, format_diff
 
     _require_file(args.db, "warehouse")
     d = diff_runs(args.db, args.run_a, args.run_b, schema="published" if args.published else "results",
@@ -288,7 +287,7 @@ def cmd_diff(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from tasks.report import render_report
+    from tasks.outputs.report.page import render_report
 
     _require_file(args.db, "warehouse")
     path = render_report(args.db, run_id=args.run_id, out_path=args.out)
@@ -297,7 +296,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from tasks.export import export_run
+    from tasks.outputs.export import export_run
 
     _require_file(args.db, "warehouse")
     result = export_run(args.db, run_id=args.run_id, out_dir=args.out)
@@ -322,7 +321,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tasks.vocabulary import DEFAULT_PERIOD_END, DEFAULT_PERIOD_START, DEFAULT_PROGRAMME_START
+    from tasks.core.vocabulary import DEFAULT_PERIOD_END, DEFAULT_PERIOD_START, DEFAULT_PROGRAMME_START
 
     p = _Parser(
         prog="edi-recruit",
@@ -469,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
-    from tasks.extract_files import ExtractError
+    from tasks.ingest.readers import ExtractError
 
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, (CliError, ExtractError, FileNotFoundError, ValueError)):

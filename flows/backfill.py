@@ -6,7 +6,7 @@
   input_sha256, code_version and parameters is skipped, unless ``force``.
 * The months run as nested ``evaluate-YYYY-MM`` flow runs, at most
   ``concurrency`` at a time.  They share the single DuckDB writer
-  (tasks.locks): analyses run concurrently, writes queue.
+  (tasks.warehouse.locks): analyses run concurrently, writes queue.
 * Progress is a keyed progress artifact (``backfill-progress``) plus a
   markdown table of what happened to each month (``backfill-summary``).
 * A failed month does not stop the others; the backfill fails at the end,
@@ -17,20 +17,26 @@ from __future__ import annotations
 import json
 import logging
 
-from edi_recruit import settings as _settings  # noqa: F401
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from edi_recruit import settings as _settings  # noqa: F401
 from flows.monthly_evaluation import (
-    DEFAULT_DB, DEFAULT_EXTRACTS, DEFAULT_OUT, FLOW_NAME, ingest_task, monthly_evaluation, run_params,
+    DEFAULT_DB,
+    DEFAULT_EXTRACTS,
+    DEFAULT_OUT,
+    FLOW_NAME,
+    ingest_task,
+    monthly_evaluation,
+    run_params,
 )
-from flows.session import warehouse_session
-from tasks import registry
-from tasks.run_context import add_months, month_str, parse_month
-from tasks.vocabulary import DEFAULT_PROGRAMME_START
-from tasks.warehouse import reading
+from tasks.core.months import add_months, month_str, parse_month
+from tasks.core.vocabulary import DEFAULT_PROGRAMME_START
+from tasks.publish import registry
+from tasks.warehouse.connection import reading
+from tasks.warehouse.session import warehouse_session
 
 BACKFILL_FLOW = "backfill"
 MAX_CONCURRENCY = 8
@@ -92,7 +98,7 @@ def evaluate_month_task(as_of: str, kwargs: dict) -> dict:
 
 
 def _progress(total: int):
-    from tasks.artifacts import KEY_BACKFILL_PROGRESS, ProgressArtifact
+    from tasks.outputs.artifacts import KEY_BACKFILL_PROGRESS, ProgressArtifact
 
     return ProgressArtifact(KEY_BACKFILL_PROGRESS, f"backfill of {total} month(s)")
 
@@ -164,7 +170,7 @@ def _backfill(months, extracts, db, out_dir, programme_start, window, mapping, r
     try:
         from prefect.artifacts import create_markdown_artifact
 
-        from tasks.artifacts import backfill_markdown
+        from tasks.outputs.artifacts import backfill_markdown
 
         create_markdown_artifact(markdown=backfill_markdown(rows), key=KEY_BACKFILL_SUMMARY,
                                  description=f"backfill {months[0]}..{months[-1]}")

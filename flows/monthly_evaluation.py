@@ -6,7 +6,7 @@
     -> report, exports and artifacts (from published tables only).
 
 Tasks pass paths, table names and run ids, never connections or large
-frames.  Only one task writes DuckDB at a time (tasks.locks.writer_lock,
+frames.  Only one task writes DuckDB at a time (tasks.warehouse.locks.writer_lock,
 across threads and processes).  On any failure the run is marked ``failed``
 with its reason; since ``completed`` is only ever set inside the publish
 transaction, a failed run has no rows in ``results.*`` / ``published.*``
@@ -25,18 +25,21 @@ import uuid
 from datetime import date, datetime
 from pathlib import Path
 
-from edi_recruit import settings as _settings  # noqa: F401  (telemetry off before Prefect)
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.session import warehouse_session
-from tasks import analyses, registry
-from tasks.ingest import build_marts, ingest_extracts
-from tasks.run_context import RunContext, add_months, month_str, parse_month
-from tasks.vocabulary import DEFAULT_PROGRAMME_START
-from tasks.warehouse import writing
+from edi_recruit import settings as _settings  # noqa: F401  (telemetry off before Prefect)
+from tasks import analyses
+from tasks.core.months import add_months, month_str, parse_month
+from tasks.core.run_context import RunContext
+from tasks.core.vocabulary import DEFAULT_PROGRAMME_START
+from tasks.ingest.staging import ingest_extracts
+from tasks.marts import build_marts
+from tasks.publish import registry
+from tasks.warehouse.connection import writing
+from tasks.warehouse.session import warehouse_session
 
 FLOW_NAME = "monthly-evaluation"
 DEFAULT_DB = "data/edi_recruit.duckdb"
@@ -108,8 +111,8 @@ def _io_retry(task_, task_run, state) -> bool:
     """Retry only transient I/O trouble (a busy warehouse, a file system hiccup), not logic errors."""
     import duckdb
 
-    from tasks.locks import WriterLockTimeout
-    from tasks.warehouse import WarehouseBusy
+    from tasks.warehouse.connection import WarehouseBusy
+    from tasks.warehouse.locks import WriterLockTimeout
 
     try:
         state.result()
@@ -165,7 +168,7 @@ def validation_task(db: str, run_id: str, as_of: str, out_dir: str) -> dict:
     """Great Expectations gate (tasks.validation): raises ValidationCritical on a critical failure;
     row-level failures are quarantined.  Returns its result parquet paths (published with the
     run's other results) and the Data Docs path."""
-    from tasks.validation import validate
+    from tasks.validation.gate import validate
 
     with _VALIDATION_LOCK:  # Great Expectations contexts are not thread-safe (concurrent backfill months)
         outcome = validate(db, run_id, as_of=as_of, out_dir=out_dir)
@@ -183,11 +186,11 @@ def marts_task(db: str, programme_start: str) -> bool:
 @task(name="analyse", retries=0, task_run_name="analyse-{name}", cache_policy=NO_CACHE)
 def analysis_task(name: str, ctx_json: str) -> dict[str, str]:
     """Run one analysis (read-only) and write its result tables as parquet; returns name -> path."""
-    from tasks.artifacts import KEY_NLP_PROGRESS, ProgressArtifact
-    from tasks.results_store import write_tables
+    from tasks.outputs.artifacts import KEY_NLP_PROGRESS, ProgressArtifact
+    from tasks.publish.results_store import write_tables
 
     ctx = RunContext.from_json(ctx_json)
-    fn = analyses.get(name)
+    fn = analyses.ANALYSES[name]
     kwargs = {}
     if "progress" in inspect.signature(fn).parameters:
         kwargs["progress"] = ProgressArtifact(KEY_NLP_PROGRESS if name == "text" else f"{name.replace('_', '-')}-progress",
@@ -202,7 +205,7 @@ def analysis_task(name: str, ctx_json: str) -> dict[str, str]:
       cache_policy=NO_CACHE)
 def publish_task(db: str, run_id: str, result_paths: dict[str, str], policy: str | None = None) -> dict:
     """ONE transaction: append every result table, refresh views and published copies, mark the run completed."""
-    from tasks.publish import publish_run
+    from tasks.publish.writer import publish_run
 
     with writing(db) as con:
         con.begin()
@@ -223,7 +226,7 @@ def publish_task(db: str, run_id: str, result_paths: dict[str, str], policy: str
 
 @task(name="report", retries=1, retry_delay_seconds=10, retry_condition_fn=_io_retry, cache_policy=NO_CACHE)
 def report_task(db: str, run_id: str, run_dir: str) -> str | None:
-    from tasks.report import render_report
+    from tasks.outputs.report.page import render_report
 
     out = Path(run_dir) / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -234,7 +237,7 @@ def report_task(db: str, run_id: str, run_dir: str) -> str | None:
 @task(name="exports", retries=1, retry_delay_seconds=10, retry_condition_fn=_io_retry, cache_policy=NO_CACHE)
 def export_task(db: str, run_id: str, out_dir: str) -> str | None:
     """CSV, Parquet and one XLSX of the run's published tables under <out_dir>/<run_id>/; returns the XLSX path."""
-    from tasks.export import export_run
+    from tasks.outputs.export import export_run
 
     res = export_run(db, run_id, out_dir)
     return str(res.get("xlsx") or res.get("dir"))
@@ -243,7 +246,7 @@ def export_task(db: str, run_id: str, out_dir: str) -> str | None:
 @task(name="artifacts", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def artifacts_task(db: str, run_id: str, as_of: str, report: str | None, exports: str | None,
                    data_docs: str | None, input_sha256: str | None) -> list[str]:
-    from tasks import artifacts
+    from tasks.outputs import artifacts
 
     tables = artifacts.load_published(db, run_id)
     built = artifacts.build_run_artifacts(as_of, run_id, tables, db=db, report=report, exports=exports,

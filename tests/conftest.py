@@ -21,7 +21,7 @@ AS_OF = "2024-01"
 @pytest.fixture(scope="session")
 def generated_trust(tmp_path_factory) -> Path:
     """A default synthetic trust (seed 7, ~8,000 applications) as CSV, with truth.json."""
-    from tasks.generate import generate_trust, load_effects
+    from edi_recruit.synthetic.generator import generate_trust, load_effects
 
     out = tmp_path_factory.mktemp("trust") / "extracts"
     generate_trust(out, seed=7, effects=load_effects(None))
@@ -36,7 +36,8 @@ def truth(generated_trust) -> dict:
 @pytest.fixture(scope="session")
 def warehouse(generated_trust, tmp_path_factory) -> Path:
     """A DuckDB warehouse with staging and marts of the default trust."""
-    from tasks.ingest import build_marts, ingest_extracts
+    from tasks.ingest.staging import ingest_extracts
+    from tasks.marts import build_marts
 
     db = tmp_path_factory.mktemp("warehouse") / "edi.duckdb"
     ingest_extracts(generated_trust, db)
@@ -47,7 +48,7 @@ def warehouse(generated_trust, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def warehouse_ctx(warehouse, tmp_path_factory):
     """A RunContext over the default trust's warehouse, as of 2024-01."""
-    from tasks.run_context import RunContext
+    from tasks.core.run_context import RunContext
 
     out = tmp_path_factory.mktemp("runs")
     return RunContext(db_path=str(warehouse), run_id="test-run", as_of=AS_OF, out_dir=str(out))

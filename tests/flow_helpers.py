@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tasks.run_context import month_end, parse_month
+from tasks.core.months import month_end, parse_month
 
 SMALL_APPLICATIONS = 1500
 # tables whose content describes the whole extract set (validation of every staged row,
@@ -16,7 +16,7 @@ EXTRACT_LEVEL_TABLES = frozenset({"validation", "quarantine_summary"})
 
 
 def small_trust(out: Path, seed: int = 11, applications: int = SMALL_APPLICATIONS) -> Path:
-    from tasks.generate import generate_trust, load_effects
+    from edi_recruit.synthetic.generator import generate_trust, load_effects
 
     generate_trust(out, seed=seed, applications=applications, effects=load_effects(None))
     return out
@@ -66,16 +66,16 @@ def analysis_tables(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
 
 
 def run_tables(db: str | Path, run_id: str, schema: str = "results") -> dict[str, pl.DataFrame]:
-    from tasks.run_diff import run_tables as _rt
-    from tasks.warehouse import reading
+    from tasks.publish.run_diff import run_tables as _rt
+    from tasks.warehouse.connection import reading
 
     with reading(db) as con:
         return _rt(con, run_id, schema)
 
 
 def registry_row(db: str | Path, run_id: str) -> dict:
-    from tasks.registry import list_runs
-    from tasks.warehouse import reading
+    from tasks.publish.registry import list_runs
+    from tasks.warehouse.connection import reading
 
     with reading(db) as con:
         df = list_runs(con).filter(pl.col("run_id") == run_id)
@@ -85,12 +85,13 @@ def registry_row(db: str | Path, run_id: str) -> dict:
 
 def rows_for_run(db: str | Path, run_id: str) -> dict[str, int]:
     """Rows carrying this run_id in every results.* and published.* base table."""
-    from tasks.warehouse import reading, run_sql
+    from tasks.warehouse.connection import reading
+    from tasks.warehouse.sql import run_sql
 
     counts = {}
     with reading(db) as con:
         for schema in ("results", "published"):
-            for (name,) in run_sql(con, "results/diff_run_tables", {"schema": schema}).fetchall():
+            for (name,) in run_sql(con, "queries/diff_run_tables", {"schema": schema}).fetchall():
                 counts[f"{schema}.{name}"] = con.execute(
                     f"SELECT count(*) FROM {schema}.{name} WHERE run_id = ?", [run_id]).fetchone()[0]
     return counts

@@ -5,10 +5,8 @@ import re
 
 import yaml
 
-from tasks.vocabulary import (
-    CANONICAL_TABLES, ETHNIC_CATEGORIES, MAPPINGS_DIR, PROJECT_ROOT, SQL_DIR, census_group,
-    main_ethnic_code, wres_group,
-)
+from tasks.core.paths import MAPPINGS_DIR, PROJECT_ROOT, SQL_DIR
+from tasks.core.vocabulary import CANONICAL_TABLES, ETHNIC_CATEGORIES, census_group, main_ethnic_code, wres_group
 
 DOC = (PROJECT_ROOT / "docs" / "data-contract.md").read_text(encoding="utf-8")
 
@@ -41,9 +39,9 @@ def test_documented_headers_are_the_mapping_headers():
 
 def test_staging_sql_produces_every_canonical_column():
     for table, cols in CANONICAL_TABLES.items():
-        sql = (SQL_DIR / "staging" / f"{table}.sql").read_text()
+        sql = (SQL_DIR / "models" / "staging" / f"{table}.sql").read_text()
         for col in cols:
-            assert re.search(rf"\bAS {col}\b", sql), f"sql/staging/{table}.sql does not produce {col}"
+            assert re.search(rf"\bAS {col}\b", sql), f"sql/models/staging/{table}.sql does not produce {col}"
 
 
 def _doc_mart_columns(mart: str) -> list[str]:

@@ -6,7 +6,7 @@ import re
 import yaml
 
 from edi_recruit.cli import build_parser
-from tasks.vocabulary import PROJECT_ROOT
+from tasks.core.paths import PROJECT_ROOT
 
 DOCS = PROJECT_ROOT / "docs"
 

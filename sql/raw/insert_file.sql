@@ -1,3 +1,0 @@
--- the rows of one landed file (read as text into Parquet by tasks/extract_files.py)
-INSERT INTO raw.{{table}} BY NAME
-SELECT *, $sha256 AS _sha256 FROM read_parquet($parquet_path);

@@ -1,0 +1,525 @@
+"""Interview scores: normalisation, group comparisons, adjusted gaps and panel homophily.
+
+Pure functions on polars frames; :func:`tasks.analyses.scores_and_triangulation.analysis.analyse` reads the
+marts and calls them.  The method is documented in docs/methods.md section 3.
+
+Normalisation (per score sheet = one panel member's scores for one candidate):
+
+* ``normalised_score = sum(score) / sum(max_score)`` over the criteria scored,
+  giving 0-1 whatever the scale (a 4/5 and a 6/10 give 10/15, not the mean of
+  the two ratios: a criterion weighs in proportion to its maximum).
+* The missing/partial-sheet rule (:data:`MIN_SHEET_COVERAGE`): a vacancy's
+  criteria are those scored on any of its sheets.  A sheet that scores fewer
+  of them is *partial*; it is kept, normalised over the criteria it does
+  score, when it covers at least half of them, and excluded otherwise.  A
+  sheet with no positive maximum is invalid and excluded.  A missing sheet (a
+  panel member who did not score a candidate) is not imputed: the candidate's
+  score is the mean over the sheets kept.  A candidate with no kept sheet has
+  no score and is counted, not analysed.
+* Candidate score = mean of the kept sheets' normalised scores.
+* Vacancy z-score = (score - vacancy mean) / vacancy SD (ddof 1); null when
+  the vacancy has fewer than two scored candidates or no spread.
+* Member severity = mean over the member's sheets of (their score - the mean of
+  the other members' scores for the same candidate); negative = harsher.
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from tasks.core.vocabulary import (
+    MODEL_LINEAR,
+    MODEL_MIXED_LINEAR,
+    REFERENCE_BAND,
+    SENIOR_BANDS,
+    STAGE_INTERVIEW_SCORE,
+    TERM_BME,
+    TERM_ETHNICITY_MATCH,
+    TERM_FEMALE,
+    TERM_INTERCEPT,
+    TERM_INTERNAL,
+    WRES_BME,
+    WRES_UNKNOWN,
+    WRES_WHITE,
+    band_term,
+)
+
+log = logging.getLogger(__name__)
+
+
+MIN_SHEET_COVERAGE = 0.5  # a partial sheet is kept when it scores >= this share of the vacancy's criteria
+
+
+SHEET_COMPLETE = "complete"
+
+
+SHEET_PARTIAL_KEPT = "partial_kept"
+
+
+SHEET_PARTIAL_EXCLUDED = "partial_excluded"
+
+
+SHEET_INVALID = "invalid"
+
+
+CANDIDATE_UNSCORED = "candidate_unscored"
+
+
+# measures in results.interview_scores
+MEASURE_MEAN = "mean_normalised_score"
+
+
+MEASURE_SCORING_RATE = "scoring_rate"
+
+
+MEASURE_SEVERITY = "member_severity"
+
+
+MEASURE_SHEETS = "sheet_count"
+
+
+ALL = "all"
+
+
+# specifications in results.score_effects
+SPEC_CANDIDATE = "candidate"
+
+
+SPEC_SHEET = "sheet_twoway_fe"
+
+
+INTERVIEW_SCORES_SCHEMA = {
+    "measure": pl.String, "breakdown": pl.String, "band": pl.String, "group": pl.String,
+    "n": pl.Int64, "value": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
+    "mean_z": pl.Float64, "impact_ratio": pl.Float64, "reference_group": pl.String,
+}
+
+
+SCORE_EFFECTS_SCHEMA = {
+    "stage": pl.String, "model": pl.String, "specification": pl.String, "term": pl.String,
+    "estimate": pl.Float64, "std_error": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
+    "p_value": pl.Float64, "n_obs": pl.Int64, "n_groups": pl.Int64, "primary": pl.Boolean,
+}
+
+
+# --------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------
+def normalise_score_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """Raw score rows (application_id, member_id, criterion, score, max_score[, vacancy_id]) -> one row per sheet.
+
+    A row with a null score is a criterion the member left unscored: it counts
+    toward neither sum.  The result has n_criteria (criteria scored),
+    score_sum, max_score_sum and normalised_score, plus ``full_criteria`` (the
+    distinct criteria scored on any sheet of the vacancy, or of the
+    application when no vacancy_id is given) so :func:`apply_sheet_rule` can
+    judge coverage.
+    """
+    key = "vacancy_id" if "vacancy_id" in rows.columns else "application_id"
+    scored = rows.filter(pl.col("score").is_not_null() & pl.col("max_score").is_not_null())
+    full = scored.group_by(key).agg(pl.col("criterion").n_unique().alias("full_criteria"))
+    group_cols = ["application_id", "member_id"] + (["vacancy_id"] if key == "vacancy_id" else [])
+    sheets = (
+        rows.group_by(group_cols)
+        .agg(
+            pl.col("criterion").filter(pl.col("score").is_not_null() & pl.col("max_score").is_not_null())
+            .n_unique().alias("n_criteria"),
+            pl.col("score").filter(pl.col("max_score").is_not_null()).sum().cast(pl.Float64).alias("score_sum"),
+            pl.col("max_score").filter(pl.col("score").is_not_null()).sum().cast(pl.Float64).alias("max_score_sum"),
+        )
+        .with_columns(
+            pl.when(pl.col("max_score_sum") > 0)
+            .then(pl.col("score_sum") / pl.col("max_score_sum"))
+            .otherwise(None)
+            .alias("normalised_score")
+        )
+        .join(full, on=key, how="left")
+        .with_columns(pl.col("full_criteria").fill_null(0))
+    )
+    return sheets.sort(group_cols)
+
+
+def apply_sheet_rule(sheets: pl.DataFrame, group_col: str = "vacancy_id",
+                     min_coverage: float = MIN_SHEET_COVERAGE) -> pl.DataFrame:
+    """Classify each sheet (complete / partial_kept / partial_excluded / invalid) and add ``included``.
+
+    ``full_criteria`` is used when present (from raw rows); otherwise it is the
+    largest n_criteria among the sheets of ``group_col`` (the marts carry counts,
+    not criterion names).
+    """
+    out = sheets
+    if "full_criteria" not in out.columns:
+        out = out.with_columns(pl.col("n_criteria").max().over(group_col).alias("full_criteria"))
+    coverage = pl.when(pl.col("full_criteria") > 0).then(
+        pl.col("n_criteria") / pl.col("full_criteria")).otherwise(0.0)
+    valid = (pl.col("max_score_sum").fill_null(0) > 0) & pl.col("normalised_score").is_not_null() \
+        & (pl.col("n_criteria") > 0)
+    out = out.with_columns(coverage.alias("coverage")).with_columns(
+        pl.when(~valid).then(pl.lit(SHEET_INVALID))
+        .when(pl.col("n_criteria") >= pl.col("full_criteria")).then(pl.lit(SHEET_COMPLETE))
+        .when(pl.col("coverage") >= min_coverage - 1e-12).then(pl.lit(SHEET_PARTIAL_KEPT))
+        .otherwise(pl.lit(SHEET_PARTIAL_EXCLUDED))
+        .alias("sheet_status")
+    ).with_columns(pl.col("sheet_status").is_in([SHEET_COMPLETE, SHEET_PARTIAL_KEPT]).alias("included"))
+    return out
+
+
+def candidate_scores(sheets: pl.DataFrame) -> pl.DataFrame:
+    """Mean of the kept sheets per application: application_id, vacancy_id, n_sheets, score."""
+    kept = sheets.filter(pl.col("included")) if "included" in sheets.columns else sheets
+    return (
+        kept.group_by("application_id", "vacancy_id")
+        .agg(pl.len().cast(pl.Int64).alias("n_sheets"), pl.col("normalised_score").mean().alias("score"))
+        .sort("application_id")
+    )
+
+
+def add_vacancy_z(cands: pl.DataFrame, score_col: str = "score") -> pl.DataFrame:
+    """Add ``z``: the score standardised within its vacancy (null for <2 candidates or zero spread)."""
+    mean = pl.col(score_col).mean().over("vacancy_id")
+    sd = pl.col(score_col).std(ddof=1).over("vacancy_id")
+    n = pl.col(score_col).count().over("vacancy_id")
+    return cands.with_columns(
+        pl.when((n >= 2) & (sd > 1e-12)).then((pl.col(score_col) - mean) / sd).otherwise(None).alias("z")
+    )
+
+
+def member_severity(sheets: pl.DataFrame) -> pl.DataFrame:
+    """Per member: mean deviation of their sheet score from the other members' mean for the same candidate.
+
+    Only kept sheets of applications with at least two kept sheets count.
+    Returns member_id, n (sheets), severity, ci_low, ci_high (t interval).
+    """
+    kept = sheets.filter(pl.col("included")) if "included" in sheets.columns else sheets
+    s = pl.col("normalised_score")
+    k = pl.col("normalised_score").count().over("application_id")
+    tot = s.sum().over("application_id")
+    dev = kept.with_columns(k.alias("_k"), tot.alias("_tot")).filter(pl.col("_k") >= 2).with_columns(
+        (s - (pl.col("_tot") - s) / (pl.col("_k") - 1)).alias("deviation")
+    )
+    rows = []
+    for (member,), g in dev.group_by(["member_id"], maintain_order=True):
+        m, lo, hi = mean_ci(g["deviation"].to_numpy())
+        rows.append({"member_id": member, "n": g.height, "severity": m, "ci_low": lo, "ci_high": hi})
+    return pl.DataFrame(rows, schema={"member_id": pl.String, "n": pl.Int64, "severity": pl.Float64,
+                                      "ci_low": pl.Float64, "ci_high": pl.Float64}).sort("member_id")
+
+
+# --------------------------------------------------------------------------
+# Group comparisons
+# --------------------------------------------------------------------------
+def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float | None, float | None, float | None]:
+    """Mean with a t-interval; CI None for n < 2."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    n = v.size
+    if n == 0:
+        return None, None, None
+    m = float(v.mean())
+    if n < 2:
+        return m, None, None
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / math.sqrt(n))
+    return m, m - half, m + half
+
+
+def wilson_ci(k: int, n: int, level: float = 0.95) -> tuple[float | None, float | None]:
+    if n == 0:
+        return None, None
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return centre - half, centre + half
+
+
+def _label(value) -> str:
+    if value is None:
+        return WRES_UNKNOWN
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+VACANCY_LEVEL = ("manager_wres_group", "diverse_panel", "post_programme", "band")
+
+
+def group_means(cands: pl.DataFrame, group_col: str, breakdown: str | None = None,
+                by_band: bool = False) -> pl.DataFrame:
+    """Mean normalised score with 95% t-interval, n and mean vacancy z per group (and band).
+
+    ``mean_z`` is left null for vacancy-level characteristics (it is 0 by
+    construction there: z is centred within each vacancy).
+    """
+    rows = []
+    bands = [ALL] + ([b for b in SENIOR_BANDS if b in set(cands["band"].to_list())] if by_band else [])
+    for band in bands:
+        sub = cands if band == ALL else cands.filter(pl.col("band") == band)
+        for (value,), g in sub.group_by([group_col], maintain_order=True):
+            m, lo, hi = mean_ci(g["score"].to_numpy())
+            z = g["z"].drop_nulls()
+            rows.append({
+                "measure": MEASURE_MEAN, "breakdown": breakdown or group_col, "band": band,
+                "group": _label(value), "n": g.height, "value": m, "ci_low": lo, "ci_high": hi,
+                "mean_z": float(z.mean()) if z.len() and group_col not in VACANCY_LEVEL else None,
+                "impact_ratio": None, "reference_group": None,
+            })
+    return pl.DataFrame(rows, schema=INTERVIEW_SCORES_SCHEMA).sort("band", "group")
+
+
+def scoring_rates(cands: pl.DataFrame, group_col: str, breakdown: str | None = None,
+                  exclude: tuple[str, ...] = (WRES_UNKNOWN, "Not stated")) -> pl.DataFrame:
+    """NYC LL144-style scoring rate: the share of each group scoring above its vacancy's median.
+
+    Vacancies with fewer than two scored candidates are left out.  The impact
+    ratio is each group's rate over the highest rate among the known groups;
+    the unknown group is reported (its count) but not compared.
+    """
+    c = cands.filter(pl.col("score").count().over("vacancy_id") >= 2).with_columns(
+        (pl.col("score") > pl.col("score").median().over("vacancy_id")).cast(pl.Int64).alias("above")
+    )
+    rows = []
+    for (value,), g in c.group_by([group_col], maintain_order=True):
+        k, n = int(g["above"].sum()), g.height
+        lo, hi = wilson_ci(k, n)
+        rows.append({"group": _label(value), "n": n, "value": k / n if n else None, "ci_low": lo, "ci_high": hi})
+    known = [r for r in rows if r["group"] not in exclude and r["value"] is not None]
+    best = max(known, key=lambda r: r["value"]) if known else None
+    out = []
+    for r in rows:
+        ratio = None
+        if best is not None and r["group"] not in exclude and best["value"] > 0:
+            ratio = r["value"] / best["value"]
+        out.append({"measure": MEASURE_SCORING_RATE, "breakdown": breakdown or group_col, "band": ALL,
+                    "group": r["group"], "n": r["n"], "value": r["value"], "ci_low": r["ci_low"],
+                    "ci_high": r["ci_high"], "mean_z": None, "impact_ratio": ratio,
+                    "reference_group": best["group"] if best is not None and ratio is not None else None})
+    return pl.DataFrame(out, schema=INTERVIEW_SCORES_SCHEMA).sort("group")
+
+
+# --------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------
+def _design(cands: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str], pl.DataFrame]:
+    """Candidate design matrix: intercept, bme, female, internal and band dummies (reference 8a).
+
+    Candidates of unknown ethnicity are left out of the models.
+    """
+    d = cands.filter(pl.col("bme").is_not_null() & pl.col("score").is_not_null())
+    cols = [np.ones(d.height), d["bme"].cast(pl.Float64).to_numpy(),
+            d["female"].cast(pl.Float64).fill_null(0).to_numpy(),
+            d["internal"].cast(pl.Float64).fill_null(0).to_numpy()]
+    names = [TERM_INTERCEPT, TERM_BME, TERM_FEMALE, TERM_INTERNAL]
+    if "band" in d.columns:
+        present = set(d["band"].to_list())
+        for b in SENIOR_BANDS:
+            if b != REFERENCE_BAND and b in present and REFERENCE_BAND in present:
+                cols.append((d["band"] == b).cast(pl.Float64).to_numpy())
+                names.append(band_term(b))
+    X = np.column_stack(cols)
+    keep = [j for j in range(X.shape[1]) if j == 0 or np.ptp(X[:, j]) > 0]
+    return d["score"].to_numpy().astype(float), X[:, keep], [names[j] for j in keep], d
+
+
+def _effect_rows(model: str, spec: str, names, params, bse, pvalues, df, n_obs, n_groups,
+                 primary_terms: set[str]) -> list[dict]:
+    crit = stats.t.ppf(0.975, df) if df and np.isfinite(df) else stats.norm.ppf(0.975)
+    rows = []
+    for name, b, se, p in zip(names, params, bse, pvalues):
+        ok = se is not None and np.isfinite(se)
+        rows.append({
+            "stage": STAGE_INTERVIEW_SCORE, "model": model, "specification": spec, "term": name,
+            "estimate": float(b), "std_error": float(se) if ok else None,
+            "ci_low": float(b - crit * se) if ok else None, "ci_high": float(b + crit * se) if ok else None,
+            "p_value": float(p) if ok and np.isfinite(p) else None, "n_obs": int(n_obs),
+            "n_groups": int(n_groups), "primary": name in primary_terms,
+        })
+    return rows
+
+
+def fit_mixed_gap(cands: pl.DataFrame) -> pl.DataFrame:
+    """MixedLM: score ~ bme + female + internal + band, random intercept per vacancy (REML)."""
+    import warnings
+
+    import statsmodels.api as sm
+
+    y, X, names, d = _design(cands)
+    groups = d["vacancy_id"].to_numpy()
+    n_groups = len(set(groups.tolist()))
+    if d.height <= X.shape[1] + 2 or n_groups < 2:
+        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
+    res = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for method in ("bfgs", "powell", "nm"):
+            try:
+                fit = sm.MixedLM(y, X, groups=groups).fit(reml=True, method=method)
+            except (np.linalg.LinAlgError, ValueError) as exc:
+                log.info("MixedLM %s failed: %s", method, type(exc).__name__)
+                continue
+            if res is None or fit.converged:
+                res = fit
+            if fit.converged:
+                break
+    if res is None:
+        log.warning("MixedLM did not fit; no mixed-model rows")
+        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
+    k = X.shape[1]
+    params, bse, pv = np.asarray(res.fe_params), np.asarray(res.bse_fe), np.asarray(res.pvalues)[:k]
+    rows = _effect_rows(MODEL_MIXED_LINEAR, SPEC_CANDIDATE, names, params, bse, pv, None, d.height, n_groups,
+                        primary_terms={n for n in names})
+    return pl.DataFrame(rows, schema=SCORE_EFFECTS_SCHEMA)
+
+
+def fit_cluster_ols(cands: pl.DataFrame) -> pl.DataFrame:
+    """OLS with vacancy-clustered (CR1) SEs and t(G-1) intervals: the cross-check of the mixed model."""
+    import statsmodels.api as sm
+
+    y, X, names, d = _design(cands)
+    codes = d["vacancy_id"].cast(pl.Categorical).to_physical().to_numpy()
+    n_groups = len(np.unique(codes))
+    if d.height <= X.shape[1] + 2 or n_groups < 3:
+        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
+    res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
+    rows = _effect_rows(MODEL_LINEAR, SPEC_CANDIDATE, names, res.params, res.bse, res.pvalues, n_groups - 1,
+                        d.height, n_groups, primary_terms=set())
+    return pl.DataFrame(rows, schema=SCORE_EFFECTS_SCHEMA)
+
+
+def ethnicity_match(candidate_group: pl.Expr, member_group: pl.Expr) -> pl.Expr:
+    """1 when member and candidate share a known WRES group (White/BME), 0 when they differ, null if either unknown."""
+    known = candidate_group.is_in([WRES_WHITE, WRES_BME]) & member_group.is_in([WRES_WHITE, WRES_BME])
+    return pl.when(known).then((candidate_group == member_group).cast(pl.Int64)).otherwise(None)
+
+
+def _demean_twoway(arrs: np.ndarray, a: np.ndarray, b: np.ndarray, tol: float = 1e-11,
+                   max_iter: int = 2000) -> np.ndarray:
+    """Remove two sets of fixed effects (integer codes a, b) from each column by alternating projections."""
+    out = arrs.astype(float).copy()
+    na, nb = a.max() + 1, b.max() + 1
+    ca, cb = np.bincount(a, minlength=na), np.bincount(b, minlength=nb)
+    for _ in range(max_iter):
+        prev = out.copy()
+        for codes, counts, n in ((a, ca, na), (b, cb, nb)):
+            for j in range(out.shape[1]):
+                means = np.bincount(codes, weights=out[:, j], minlength=n) / np.maximum(counts, 1)
+                out[:, j] -= means[codes]
+        if np.max(np.abs(out - prev)) < tol:
+            break
+    return out
+
+
+def fit_homophily(sheet_frame: pl.DataFrame) -> pl.DataFrame:
+    """Sheet-level panel homophily: normalised_score on ethnicity_match with application and member fixed effects.
+
+    Application effects absorb everything about the candidate (ethnicity, sex,
+    vacancy, panel); member effects absorb each member's severity and their own
+    ethnicity's main effect, so the match coefficient is the extra a member
+    gives a candidate of their own WRES group.  SEs clustered by vacancy (CR1),
+    t(G-1) intervals.  Needs columns application_id, vacancy_id, member_id,
+    normalised_score, ethnicity_match (sheets with an unknown side dropped).
+    """
+    d = sheet_frame.filter(pl.col("ethnicity_match").is_not_null() & pl.col("normalised_score").is_not_null())
+    # singletons carry no within information
+    d = d.filter(pl.len().over("application_id") >= 2)
+    if d.height < 10:
+        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
+    a = d["application_id"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    b = d["member_id"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    a = np.unique(a, return_inverse=True)[1]
+    b = np.unique(b, return_inverse=True)[1]
+    g = np.unique(d["vacancy_id"].to_numpy(), return_inverse=True)[1]
+    Z = _demean_twoway(np.column_stack([d["normalised_score"].to_numpy().astype(float),
+                                        d["ethnicity_match"].cast(pl.Float64).to_numpy()]), a, b)
+    y, x = Z[:, 0], Z[:, 1]
+    sxx = float(x @ x)
+    n_groups = int(g.max() + 1)
+    if sxx < 1e-12 or n_groups < 3:
+        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
+    beta = float(x @ y) / sxx
+    u = y - beta * x
+    score_g = np.bincount(g, weights=x * u, minlength=n_groups)
+    var = float(score_g @ score_g) / sxx**2 * n_groups / (n_groups - 1)
+    se = math.sqrt(var)
+    p = 2 * stats.t.sf(abs(beta / se), n_groups - 1) if se > 0 else float("nan")
+    rows = _effect_rows(MODEL_LINEAR, SPEC_SHEET, [TERM_ETHNICITY_MATCH], [beta], [se], [p], n_groups - 1,
+                        d.height, n_groups, primary_terms={TERM_ETHNICITY_MATCH})
+    return pl.DataFrame(rows, schema=SCORE_EFFECTS_SCHEMA)
+
+
+# --------------------------------------------------------------------------
+# Assembly
+# --------------------------------------------------------------------------
+CANDIDATE_FEATURES = [
+    "application_id", "vacancy_id", "band", "wres_group", "census_group", "bme", "sex", "female",
+    "internal", "manager_wres_group", "diverse_panel", "post_programme",
+]
+
+
+COMPARISONS: tuple[tuple[str, str, bool], ...] = (
+    # (column, breakdown name, by band too)
+    ("wres_group", "wres_group", True),
+    ("census_group", "census_group", True),
+    ("sex", "sex", False),
+    ("internal", "internal", False),
+    ("manager_wres_group", "manager_wres_group", False),
+    ("diverse_panel", "diverse_panel", False),
+    ("post_programme", "post_programme", False),
+)
+
+
+def prepare(sheets: pl.DataFrame, funnel: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Apply the sheet rule and build (sheets with status and candidate features, candidate frame with z)."""
+    ruled = apply_sheet_rule(sheets)
+    feats = funnel.select([c for c in CANDIDATE_FEATURES if c in funnel.columns])
+    cands = candidate_scores(ruled).join(feats.drop("vacancy_id"), on="application_id", how="inner")
+    cands = add_vacancy_z(cands)
+    sheet_feats = ruled.join(feats.select("application_id", "wres_group"), on="application_id", how="inner")
+    if "member_wres_group" in sheet_feats.columns:
+        sheet_feats = sheet_feats.with_columns(
+            ethnicity_match(pl.col("wres_group"), pl.col("member_wres_group")).alias("ethnicity_match"))
+    return sheet_feats, cands
+
+
+def sheet_rule_counts(ruled: pl.DataFrame, funnel: pl.DataFrame | None = None) -> pl.DataFrame:
+    counts = ruled.group_by("sheet_status").agg(pl.len().cast(pl.Int64).alias("n"))
+    rows = [{"measure": MEASURE_SHEETS, "breakdown": "sheet_status", "band": ALL, "group": s,
+             "n": int(counts.filter(pl.col("sheet_status") == s)["n"].sum()), "value": None, "ci_low": None,
+             "ci_high": None, "mean_z": None, "impact_ratio": None, "reference_group": None}
+            for s in (SHEET_COMPLETE, SHEET_PARTIAL_KEPT, SHEET_PARTIAL_EXCLUDED, SHEET_INVALID)]
+    if funnel is not None and "interviewed" in funnel.columns:
+        scored = set(ruled.filter(pl.col("included"))["application_id"].to_list())
+        interviewed = funnel.filter(pl.col("interviewed") == 1)["application_id"].to_list()
+        rows.append({**rows[0], "group": CANDIDATE_UNSCORED, "n": sum(1 for a in interviewed if a not in scored)})
+    return pl.DataFrame(rows, schema=INTERVIEW_SCORES_SCHEMA)
+
+
+def interview_score_tables(sheets: pl.DataFrame, funnel: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """All interview-score results from marts.score_sheets and marts.application_funnel frames."""
+    sheet_feats, cands = prepare(sheets, funnel)
+    log.info("interview scores: %d sheets, %d scored candidates", sheet_feats.height, cands.height)
+    parts = [sheet_rule_counts(sheet_feats, funnel)]
+    for col, name, by_band in COMPARISONS:
+        if col in cands.columns:
+            parts.append(group_means(cands, col, name, by_band=by_band))
+    for col in ("wres_group", "census_group", "sex"):
+        parts.append(scoring_rates(cands, col))
+    cands_x = cands.with_columns((pl.col("sex").fill_null("?") + " x " + pl.col("wres_group").fill_null(WRES_UNKNOWN))
+                                 .alias("sex_x_wres_group"))
+    parts.append(scoring_rates(cands_x, "sex_x_wres_group", exclude=tuple(
+        g for g in cands_x["sex_x_wres_group"].unique().to_list() if WRES_UNKNOWN in g)))
+    sev = member_severity(sheet_feats)
+    parts.append(pl.DataFrame({
+        "measure": [MEASURE_SEVERITY] * sev.height, "breakdown": ["member"] * sev.height,
+        "band": [ALL] * sev.height, "group": sev["member_id"], "n": sev["n"], "value": sev["severity"],
+        "ci_low": sev["ci_low"], "ci_high": sev["ci_high"], "mean_z": [None] * sev.height,
+        "impact_ratio": [None] * sev.height, "reference_group": [None] * sev.height,
+    }, schema=INTERVIEW_SCORES_SCHEMA))
+    effects = pl.concat([fit_mixed_gap(cands), fit_cluster_ols(cands), fit_homophily(sheet_feats)])
+    return {"interview_scores": pl.concat(parts), "score_effects": effects}

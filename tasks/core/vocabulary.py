@@ -1,0 +1,401 @@
+"""The project's one vocabulary.
+
+Every name that the SQL, the Python, the generator's truth file, the result
+tables and the report share is defined here, once.  Import from this module;
+never retype a term, stage, band or code list elsewhere.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+
+from tasks.core.paths import REFERENCE_DIR
+
+# --------------------------------------------------------------------------
+# Programme and extract defaults
+# --------------------------------------------------------------------------
+DEFAULT_PROGRAMME_START = "2022-06"  # first month of the programme (YYYY-MM)
+
+
+DEFAULT_PERIOD_START = "2021-09"
+
+
+DEFAULT_PERIOD_END = "2024-01"
+
+
+# --------------------------------------------------------------------------
+# Agenda for Change bands
+# --------------------------------------------------------------------------
+SENIOR_BANDS: tuple[str, ...] = ("8a", "8b", "8c", "8d", "9", "VSM")
+
+
+FEEDER_BANDS: tuple[str, ...] = ("6", "7")
+
+
+WORKFORCE_BANDS: tuple[str, ...] = FEEDER_BANDS + SENIOR_BANDS
+
+
+# current_band of an applicant may also be "external" or a lower band
+CURRENT_BANDS: tuple[str, ...] = ("5",) + WORKFORCE_BANDS
+
+
+REFERENCE_BAND = "8a"  # reference level for band terms in models
+
+
+WORKFORCE_REFERENCE_BAND = "7"  # reference level of band terms in the apply_workforce model
+
+
+# --------------------------------------------------------------------------
+# Ethnicity (NHS Data Dictionary "Ethnic Category", 2001 census based)
+# --------------------------------------------------------------------------
+WRES_WHITE = "White"
+
+
+WRES_BME = "BME"
+
+
+WRES_UNKNOWN = "Unknown"
+
+
+WRES_GROUPS: tuple[str, ...] = (WRES_WHITE, WRES_BME, WRES_UNKNOWN)
+
+
+CENSUS_GROUPS: tuple[str, ...] = ("White", "Mixed", "Asian", "Black", "Other", "Not stated")
+
+
+@dataclass(frozen=True)
+class EthnicCategory:
+    code: str
+    description: str
+    census_group: str
+    wres_group: str
+
+
+def _load_ethnic_categories() -> dict[str, EthnicCategory]:
+    path = REFERENCE_DIR / "nhs_ethnic_category.csv"
+    out: dict[str, EthnicCategory] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            out[row["code"]] = EthnicCategory(
+                row["code"], row["description"], row["census_group"], row["wres_group"]
+            )
+    return out
+
+
+ETHNIC_CATEGORIES: dict[str, EthnicCategory] = _load_ethnic_categories()
+
+
+ETHNIC_CODES: tuple[str, ...] = tuple(ETHNIC_CATEGORIES)
+
+
+UNKNOWN_CODES: tuple[str, ...] = ("Z", "99")
+
+
+# Extended local codes: two characters, the first a main-category letter A-S,
+# the second an upper-case letter or digit (e.g. "CA", "LH").  They belong to
+# the main category of their first letter.
+MAIN_CATEGORY_LETTERS: tuple[str, ...] = tuple(c for c in ETHNIC_CODES if len(c) == 1 and c != "Z")
+
+
+EXTENDED_CODE_PATTERN = r"^[A-HJ-NPRS][A-Z0-9]$"
+
+
+ETHNIC_CODE_PATTERN = r"^([A-HJ-NPRSZ]|99|[A-HJ-NPRS][A-Z0-9])$"
+
+
+def main_ethnic_code(code: str | None) -> str | None:
+    """Map a code (main, extended local, or not-stated) to its main code, or None if invalid."""
+    if code is None:
+        return None
+    c = code.strip().upper()
+    if c in ETHNIC_CATEGORIES:
+        return c
+    if len(c) == 2 and c[0] in MAIN_CATEGORY_LETTERS and c[1].isalnum():
+        return c[0]
+    return None
+
+
+def wres_group(code: str | None) -> str | None:
+    main = main_ethnic_code(code)
+    return ETHNIC_CATEGORIES[main].wres_group if main else None
+
+
+def census_group(code: str | None) -> str | None:
+    main = main_ethnic_code(code)
+    return ETHNIC_CATEGORIES[main].census_group if main else None
+
+
+# --------------------------------------------------------------------------
+# Other categorical values
+# --------------------------------------------------------------------------
+SEXES: tuple[str, ...] = ("Female", "Male")
+
+
+AGE_BANDS: tuple[str, ...] = ("<30", "30-39", "40-49", "50-59", "60+")
+
+
+REFERENCE_AGE_BAND = "40-49"
+
+
+DISABILITY_VALUES: tuple[str, ...] = ("Yes", "No", "Not declared")
+
+
+PANEL_ROLES: tuple[str, ...] = ("Chair", "Member", "Independent", "HR")
+
+
+WITHDRAWN_STAGES: tuple[str, ...] = ("application", "shortlist", "interview", "offer")
+
+
+DIRECTORATES: tuple[str, ...] = (
+    "Medicine", "Surgery", "Women and Children", "Clinical Support",
+    "Nursing", "Finance", "Workforce", "Estates and Facilities", "Digital", "Corporate",
+)
+
+
+STAFF_GROUPS: tuple[str, ...] = (
+    "Nursing and Midwifery", "Allied Health Professionals", "Administrative and Clerical",
+    "Additional Clinical Services", "Healthcare Scientists", "Estates and Ancillary",
+)
+
+
+# --------------------------------------------------------------------------
+# Canonical tables (see docs/data-contract.md)
+# --------------------------------------------------------------------------
+CANONICAL_TABLES: dict[str, dict[str, str]] = {
+    "vacancies": {
+        "vacancy_id": "VARCHAR", "job_title": "VARCHAR", "band": "VARCHAR",
+        "directorate": "VARCHAR", "staff_group": "VARCHAR", "advert_date": "DATE",
+        "closing_date": "DATE", "hiring_manager_id": "VARCHAR", "letter_to_ceo": "BOOLEAN",
+        "letter_received": "BOOLEAN", "posts": "INTEGER",
+    },
+    "hiring_managers": {"manager_id": "VARCHAR", "ethnic_category": "VARCHAR", "sex": "VARCHAR"},
+    "panel_members": {
+        "vacancy_id": "VARCHAR", "member_id": "VARCHAR", "ethnic_category": "VARCHAR",
+        "sex": "VARCHAR", "role": "VARCHAR",
+    },
+    "applications": {
+        "application_id": "VARCHAR", "vacancy_id": "VARCHAR", "candidate_id": "VARCHAR",
+        "staff_id": "VARCHAR", "applied_date": "DATE", "ethnic_category": "VARCHAR",
+        "sex": "VARCHAR", "age_band": "VARCHAR", "disability": "VARCHAR", "internal": "BOOLEAN",
+        "current_band": "VARCHAR", "shortlisted": "BOOLEAN", "interviewed": "BOOLEAN",
+        "offered": "BOOLEAN", "offer_declined": "BOOLEAN", "appointed": "BOOLEAN",
+        "withdrawn_stage": "VARCHAR",
+    },
+    "interview_scores": {
+        "application_id": "VARCHAR", "member_id": "VARCHAR", "criterion": "VARCHAR",
+        "score": "DOUBLE", "max_score": "DOUBLE",
+    },
+    "assessments": {
+        "application_id": "VARCHAR", "author_id": "VARCHAR", "written_date": "DATE", "text": "VARCHAR",
+    },
+    "ceo_letters": {"vacancy_id": "VARCHAR", "written_date": "DATE", "text": "VARCHAR"},
+    "workforce": {
+        "snapshot_month": "DATE", "staff_id": "VARCHAR", "band": "VARCHAR",
+        "ethnic_category": "VARCHAR", "sex": "VARCHAR", "directorate": "VARCHAR",
+    },
+}
+
+
+# Natural keys of each canonical table
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "vacancies": ("vacancy_id",),
+    "hiring_managers": ("manager_id",),
+    "panel_members": ("vacancy_id", "member_id"),
+    "applications": ("application_id",),
+    "interview_scores": ("application_id", "member_id", "criterion"),
+    "assessments": ("application_id", "author_id"),
+    "ceo_letters": ("vacancy_id",),
+    "workforce": ("snapshot_month", "staff_id"),
+}
+
+
+# Which source system each table comes from
+TABLE_SOURCE: dict[str, str] = {t: "trac" for t in CANONICAL_TABLES} | {"workforce": "esr"}
+
+
+# Columns that hold pseudonymised identifiers
+ID_COLUMNS: tuple[str, ...] = (
+    "vacancy_id", "manager_id", "hiring_manager_id", "member_id", "application_id",
+    "candidate_id", "staff_id", "author_id",
+)
+
+
+# The date column that places each record in time (point-in-time filtering)
+TABLE_DATE_COLUMN: dict[str, str | None] = {
+    "vacancies": "advert_date", "hiring_managers": None, "panel_members": None,
+    "applications": "applied_date", "interview_scores": None, "assessments": "written_date",
+    "ceo_letters": "written_date", "workforce": "snapshot_month",
+}
+
+
+TEXT_TABLES: tuple[str, ...] = ("assessments", "ceo_letters")
+
+
+# --------------------------------------------------------------------------
+# Stages and model terms: shared by the generator (truth.json, effects YAML)
+# and every analysis (result tables).
+# --------------------------------------------------------------------------
+STAGE_APPLY_POOL = "apply_pool"
+
+
+STAGE_APPLY_WORKFORCE = "apply_workforce"
+
+
+STAGE_SHORTLIST = "shortlist"
+
+
+STAGE_OFFER = "offer"
+
+
+STAGE_APPOINT_FROM_SHORTLIST = "appoint_from_shortlist"
+
+
+STAGE_INTERVIEW_SCORE = "interview_score"
+
+
+STAGE_ASSESSMENT_TONE = "assessment_tone"
+
+
+STAGE_ASSESSMENT_TOPICS = "assessment_topics"
+
+
+STAGE_PROGRAMME_IMPACT = "programme_impact"
+
+
+FUNNEL_STAGES: tuple[str, ...] = (
+    STAGE_APPLY_POOL, STAGE_APPLY_WORKFORCE, STAGE_SHORTLIST, STAGE_OFFER,
+    STAGE_APPOINT_FROM_SHORTLIST,
+)
+
+
+MODEL_LOGIT = "logit"
+
+
+MODEL_BINOMIAL_GLM = "binomial_glm"
+
+
+MODEL_CONDITIONAL_LOGIT = "conditional_logit"
+
+
+MODEL_LINEAR = "linear"
+
+
+MODEL_MIXED_LINEAR = "mixed_linear"
+
+
+MODEL_MULTINOMIAL_LOGIT = "multinomial_logit"
+
+
+MODEL_SEGMENTED_LINEAR = "segmented_linear"
+
+
+TERM_INTERCEPT = "intercept"
+
+
+TERM_BME = "bme"
+
+
+TERM_FEMALE = "female"
+
+
+TERM_INTERNAL = "internal"
+
+
+TERM_DISABILITY = "disability"
+
+
+TERM_LETTER_TO_CEO = "letter_to_ceo"
+
+
+TERM_DIVERSE_PANEL = "diverse_panel"
+
+
+TERM_POST_PROGRAMME = "post_programme"
+
+
+TERM_MANAGER_BME = "manager_bme"
+
+
+TERM_MANAGER_FEMALE = "manager_female"
+
+
+TERM_OFFERED = "offered"
+
+
+TERM_BME_X_LETTER = "bme:letter_to_ceo"
+
+
+TERM_BME_X_PANEL = "bme:diverse_panel"
+
+
+TERM_BME_X_POST = "bme:post_programme"
+
+
+TERM_LEVEL_CHANGE = "level_change"
+
+
+TERM_SLOPE_CHANGE = "slope_change"
+
+
+TERM_PRE_SLOPE = "pre_slope"  # pre-programme trend per month in the segmented regression
+
+
+TERM_ETHNICITY_MATCH = "ethnicity_match"
+
+
+BINARY_TERMS: tuple[str, ...] = (
+    TERM_BME, TERM_FEMALE, TERM_INTERNAL, TERM_DISABILITY, TERM_LETTER_TO_CEO,
+    TERM_DIVERSE_PANEL, TERM_POST_PROGRAMME, TERM_MANAGER_BME, TERM_MANAGER_FEMALE,
+)
+
+
+INTERACTION_TERMS: tuple[str, ...] = (TERM_BME_X_LETTER, TERM_BME_X_PANEL, TERM_BME_X_POST)
+
+
+def band_term(band: str) -> str:
+    """Term name of a band dummy, e.g. ``band=8b`` (reference 8a)."""
+    return f"band={band}"
+
+
+def age_band_term(age_band: str) -> str:
+    return f"age_band={age_band}"
+
+
+def topic_term(theme: str) -> str:
+    """Term for a planted/estimated shift in the share of a theme, e.g. ``bme:theme=experience_readiness``."""
+    return f"bme:theme={theme}"
+
+
+def contrast_term(feature: str, level: int) -> str:
+    """BME-vs-White contrast within a level of a programme feature, e.g. ``bme@letter_to_ceo=1``."""
+    return f"bme@{feature}={level}"
+
+
+INTERACTION_SEP = ":"
+
+
+def interaction(a: str, b: str) -> str:
+    return f"{a}{INTERACTION_SEP}{b}"
+
+
+# Competency themes of the free text (generator phrase bank and topic labels)
+THEMES: tuple[str, ...] = (
+    "leadership", "strategy", "communication", "finance_operations",
+    "values_compassion", "experience_readiness", "stakeholder_engagement",
+    "quality_improvement",
+)
+
+
+# Placeholders written by redaction
+REDACTION_PLACEHOLDERS: tuple[str, ...] = (
+    "[NAME]", "[EMAIL]", "[PHONE]", "[STAFF_NUMBER]", "[NHS_NUMBER]",
+)
+
+
+# --------------------------------------------------------------------------
+# Warehouse schemas and run registry
+# --------------------------------------------------------------------------
+SCHEMAS: tuple[str, ...] = ("landing", "raw", "staging", "quarantine", "marts", "results", "published", "meta")
+
+
+RUN_STATUSES: tuple[str, ...] = ("running", "completed", "failed")

@@ -1,0 +1,234 @@
+"""Ingest: landing zone -> raw -> staging -> marts.
+
+* Landing: each extract file is copied once, read-only, to
+  ``<db>.landing/<sha256>/<name>`` and recorded in ``landing.manifest``.  The
+  same bytes again are a no-op; changed bytes get a new landing entry.
+* Raw: ``raw.<table>`` holds every row as received, every column as text,
+  with ``_sha256`` and ``_row_number`` lineage.
+* Staging: typed, canonical names (through ``mappings/<system>.yaml``),
+  codes normalised, identifiers pseudonymised, free text redacted.  Rows that
+  cannot be staged go to ``quarantine.<table>`` with their raw values.
+* Marts: analysis-ready tables (docs/data-contract.md).
+
+``ingest_extracts`` does land + raw + staging; ``build_marts`` the marts.  The
+validation gate (tasks/validation/gate.py) runs between them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+
+from tasks.core.vocabulary import TEXT_TABLES
+from tasks.ingest.landing import LandedFile, extract_set_sha256, land_file
+from tasks.ingest.mappings import TableMapping, discover, load_mappings
+from tasks.ingest.quarantine import quarantine, reconcile
+from tasks.ingest.readers import ExtractError
+from tasks.privacy.pseudonyms import key_fingerprint, pseudonym_key
+from tasks.publish import registry
+from tasks.warehouse.connection import writing
+from tasks.warehouse.meta import get_setting, set_setting
+from tasks.warehouse.sql import Fragment, aliased_list, column_list, run_sql, sql_text
+
+log = logging.getLogger(__name__)
+
+
+Progress = Callable[[str, int, int], None]
+
+
+# --------------------------------------------------------------------------
+# Staging
+# --------------------------------------------------------------------------
+def _create_source_view(con, mapping: TableMapping, view: str, file_headers: dict[str, list[str]]) -> None:
+    table = mapping.table
+    for file_name, headers in file_headers.items():
+        missing = [h for h in mapping.columns if h not in headers]
+        if missing:
+            present = ", ".join(headers[:12]) + (" …" if len(headers) > 12 else "")
+            raise ExtractError(
+                f"{file_name}: required column(s) {', '.join(repr(h) for h in missing)} "
+                f"(→ {', '.join(mapping.columns[h] for h in missing)}) not found; headers are: {present}"
+            )
+    pairs = list(mapping.columns.items())
+    pairs += [(h, f"pd_{c}") for h, c in mapping.personal_data.items()
+              if all(h in hs for hs in file_headers.values())]
+    select_list = aliased_list(pairs)
+    if table == "applications" and "staff_id" not in mapping.columns.values():
+        # an export without ESR numbers: no applicant links to the workforce
+        select_list = Fragment(select_list + ", CAST(NULL AS VARCHAR) AS staff_id")
+    run_sql(con, "models/staging/source_view", view=view, table=table, select_list=select_list)
+
+
+def _personal_data(con, mappings: dict[str, TableMapping]):
+    from tasks.privacy.redaction import KnownPeople
+
+    forenames, surnames, full, emails = set(), set(), set(), set()
+    for table, m in mappings.items():
+        fields = set(m.personal_data.values())
+        if not fields:
+            continue
+        view = f"src_{table}"
+        cols = {r[0] for r in run_sql(con, "queries/view_columns", view=view).fetchall()}
+        have = [f for f in ("forename", "surname", "email") if f"pd_{f}" in cols]
+        if not have:
+            continue
+        rows = run_sql(con, "queries/known_people", view=view,
+                       columns=column_list([f"pd_{f}" for f in have])).fetchall()
+        for r in rows:
+            rec = dict(zip(have, r))
+            fn, sn, em = rec.get("forename"), rec.get("surname"), rec.get("email")
+            if fn:
+                forenames.add(fn.strip())
+            if sn:
+                surnames.add(sn.strip())
+            if fn and sn:
+                full.add(f"{fn.strip()} {sn.strip()}")
+            if em:
+                emails.add(em.strip())
+    return KnownPeople(forenames=forenames, surnames=surnames, full_names=full, emails=emails)
+
+
+def _redact_table(con, table: str, redactor, progress: Progress | None) -> int:
+    rows = con.execute(sql_text("queries/text_source", source=f"src_{table}")).fetchall()
+    texts = [r[2] or "" for r in rows]
+    out_text, out_n = [], []
+    batch = 2000
+    for i in range(0, len(texts), batch):
+        for red, counts in redactor.redact_many(texts[i:i + batch]):
+            out_text.append(red)
+            out_n.append(int(sum(counts.values())))
+        if progress:
+            progress(f"redacting {table}", min(i + batch, len(texts)), len(texts))
+    red_tbl = pa.table({
+        "_sha256": [r[0] for r in rows], "_row_number": [r[1] for r in rows],
+        "text": out_text, "n_redactions": out_n,
+    })
+    con.register("redacted_text", red_tbl)
+    run_sql(con, "ops/staging/set_redacted_text", table=f"staging.{table}", redacted="redacted_text")
+    con.unregister("redacted_text")
+    return len(rows)
+
+
+@dataclass
+class IngestSummary:
+    extracts_dir: str
+    db_path: str
+    input_sha256: str
+    files: list[LandedFile]
+    ignored_files: list[str]
+    rebuilt: bool
+    staged_rows: dict[str, int] = field(default_factory=dict)
+    quarantined_rows: dict[str, int] = field(default_factory=dict)
+    reconciliation: list[dict] = field(default_factory=list)
+
+    @property
+    def new_files(self) -> int:
+        return sum(1 for f in self.files if f.new)
+
+
+def _staging_fingerprint(input_sha: str, key: str, mappings: dict[str, TableMapping], redaction_model: str | None) -> str:
+    from tasks.core.paths import SQL_DIR
+
+    h = hashlib.sha256()
+    h.update(input_sha.encode())
+    h.update(key_fingerprint(key).encode())
+    h.update(repr(sorted((t, sorted(m.columns.items()), m.date_format) for t, m in mappings.items())).encode())
+    h.update(str(redaction_model).encode())
+    for p in sorted([*(SQL_DIR / "models" / "staging").glob("*.sql"), *(SQL_DIR / "ops" / "staging").glob("*.sql"), *(SQL_DIR / "ops" / "quarantine").glob("*.sql")]):
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def ingest_extracts(
+    extracts_dir: str | Path,
+    db_path: str | Path,
+    *,
+    mapping_paths: list[Path] | None = None,
+    redaction_model: str | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Land every extract file, load raw, and (re)build staging for this extract set.
+
+    Re-ingesting identical files adds nothing and, unless ``force``, leaves staging as it is.
+    """
+    extracts_dir = Path(extracts_dir)
+    mappings = load_mappings(mapping_paths)
+    files, ignored = discover(extracts_dir, mappings)
+    key = pseudonym_key(db_path)
+    with writing(db_path) as con:
+        run_sql(con, "ops/landing/manifest")
+        registry.ensure_registry(con)
+        landed: list[LandedFile] = []
+        for i, ef in enumerate(files, 1):
+            if progress:
+                progress("landing files", i - 1, len(files))
+            lf = land_file(con, ef, mappings[ef.table], db_path)
+            landed.append(lf)
+            log.info("landed %s (%s rows, %s)", lf.file_name, lf.row_count, "new" if lf.new else "already landed")
+        if progress:
+            progress("landing files", len(files), len(files))
+        input_sha = extract_set_sha256(landed)
+        fingerprint = _staging_fingerprint(input_sha, key, mappings, redaction_model)
+        rebuilt = force or get_setting(con, "staging_fingerprint") != fingerprint
+        if rebuilt:
+            _build_staging(con, mappings, landed, key, redaction_model, progress)
+            set_setting(con, "staging_fingerprint", fingerprint)
+            set_setting(con, "input_sha256", input_sha)
+            set_setting(con, "marts_fingerprint", "")
+        summary = IngestSummary(str(extracts_dir), str(db_path), input_sha, landed, ignored, rebuilt)
+        summary.reconciliation = reconcile(con, list(mappings))
+        for rec in summary.reconciliation:
+            summary.staged_rows[rec["table_name"]] = rec["staged_rows"]
+            summary.quarantined_rows[rec["table_name"]] = rec["quarantined_rows"]
+    return summary
+
+
+def _build_staging(con, mappings, landed: list[LandedFile], key: str, redaction_model, progress) -> None:
+    from tasks.privacy.redaction import build_redactor
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        run_sql(con, "ops/meta/extract_set_clear")
+        for lf in landed:
+            run_sql(con, "ops/meta/extract_set_add", {"table_name": lf.table, "sha256": lf.sha256, "file_name": lf.file_name})
+        run_sql(con, "models/staging/macros")
+        # headers per file, for the critical column check
+        for table, m in mappings.items():
+            file_headers = {lf.file_name: _headers_of_file(con, lf.sha256) for lf in landed if lf.table == table}
+            _create_source_view(con, m, f"src_{table}", file_headers)
+        n_tables = len(mappings)
+        for i, (table, m) in enumerate(mappings.items(), 1):
+            if progress:
+                progress("staging", i - 1, n_tables)
+            run_sql(con, f"models/staging/{table}", {
+                "key": key, "date_format": m.date_format, "trues": list(m.trues), "falses": list(m.falses),
+            }, source=f"src_{table}")
+        redactor = None
+        for table in TEXT_TABLES:
+            if table in mappings:
+                if redactor is None:
+                    redactor = build_redactor(_personal_data(con, mappings), model=redaction_model)
+                _redact_table(con, table, redactor, progress)
+        # the rejection path: unparseable values and malformed rows
+        for table in mappings:
+            run_sql(con, "ops/quarantine/create", table=table)
+            run_sql(con, "ops/quarantine/clear", table=table)
+            run_sql(con, "ops/staging/row_rejects", table=table, source=f"src_{table}", rejects=f"rejects_{table}")
+            quarantine(con, table, f"rejects_{table}")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    if progress:
+        progress("staging", len(mappings), len(mappings))
+
+
+def _headers_of_file(con, sha: str) -> list[str]:
+    value = get_setting(con, f"headers:{sha}")
+    return json.loads(value) if value else []

@@ -1,0 +1,327 @@
+"""What a run shows in the Prefect UI: artifacts built from PUBLISHED tables only.
+
+The builders here are pure functions over polars frames read from
+``published.<name>`` (disclosure-controlled; they carry pseudonymous codes and
+aggregate figures only, never personal data).  The flow
+(flows/monthly_evaluation.py) calls :func:`build_run_artifacts` and hands the
+result to thin Prefect calls (:func:`emit`).
+
+Every artifact has a fixed key, so the UI keeps its history across runs:
+
+* ``evaluation-summary``    markdown: the headline findings of the run;
+* ``key-odds-ratios``       table: BME odds ratios of the main models and the
+                             programme-feature contrasts, by stage;
+* ``wres-indicator2-by-band`` table: WRES indicator 2 (relative likelihood of
+                             White vs BME shortlisted applicants being appointed) by band;
+* ``evaluation-links``      markdown: where the report, exports and Data Docs are;
+* ``nlp-progress``           progress of the text analysis (during the run);
+* ``backfill-progress``      progress of a backfill.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from tasks.core.vocabulary import INTERACTION_TERMS, TERM_BME
+
+log = logging.getLogger(__name__)
+
+
+KEY_SUMMARY = "evaluation-summary"
+
+
+KEY_ODDS_RATIOS = "key-odds-ratios"
+
+
+KEY_WRES_BY_BAND = "wres-indicator2-by-band"
+
+
+KEY_LINKS = "evaluation-links"
+
+
+KEY_NLP_PROGRESS = "nlp-progress"
+
+
+KEY_BACKFILL_PROGRESS = "backfill-progress"
+
+
+RUN_ARTIFACT_KEYS: tuple[str, ...] = (KEY_SUMMARY, KEY_ODDS_RATIOS, KEY_WRES_BY_BAND, KEY_LINKS)
+
+
+ANALYSIS_MAIN = "main"
+
+
+KEY_TERMS: tuple[str, ...] = (TERM_BME, *INTERACTION_TERMS)
+
+
+CONTRAST_PREFIX = "bme@"
+
+
+WRES_NON_ADVERSE = (0.80, 1.25)
+
+
+ARTIFACT_TABLES: tuple[str, ...] = ("odds_ratios", "wres_indicator2", "funnel_counts", "adverse_impact")
+
+
+@dataclass
+class Artifact:
+    key: str
+    kind: str            # markdown | table | link
+    description: str
+    markdown: str | None = None
+    table: list[dict] = field(default_factory=list)
+    link: str | None = None
+
+
+# ---------------------------------------------------------------- formatting
+def _num(v, digits: int = 2) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)  # published values may be text (a suppression marker)
+
+
+def _p(v) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def _ci(lo, hi) -> str:
+    if lo is None or hi is None:
+        return "–"
+    return f"{_num(lo)}–{_num(hi)}"
+
+
+def _has(df: pl.DataFrame | None, *cols: str) -> bool:
+    return df is not None and df.height > 0 and all(c in df.columns for c in cols)
+
+
+# ---------------------------------------------------------------- tables
+def key_odds_ratios(odds: pl.DataFrame | None) -> list[dict]:
+    """Rows of the key odds ratios: the BME term, its interactions with the
+    programme features, and the BME contrasts within features, from the main models."""
+    if not _has(odds, "stage", "term", "odds_ratio"):
+        return []
+    df = odds
+    if "analysis" in df.columns:
+        df = df.filter(pl.col("analysis") == ANALYSIS_MAIN)
+    df = df.filter(pl.col("term").is_in(list(KEY_TERMS)) | pl.col("term").str.starts_with(CONTRAST_PREFIX))
+    sort_cols = [c for c in ("stage", "model", "term") if c in df.columns]
+    rows = []
+    for r in df.sort(sort_cols).iter_rows(named=True):
+        rows.append({
+            "stage": r.get("stage"), "model": r.get("model"), "term": r.get("term"),
+            "odds_ratio": _num(r.get("odds_ratio")), "95% CI": _ci(r.get("ci_low"), r.get("ci_high")),
+            "p": _p(r.get("p_value")), "q (BH)": _p(r.get("q_value")),
+            "n": _num(r.get("n_obs")), "flags": r.get("flags") or "",
+        })
+    return rows
+
+
+def wres_by_band(wres: pl.DataFrame | None) -> list[dict]:
+    """WRES indicator 2 by band (and overall), as published."""
+    if not _has(wres, "scope", "scope_value", "relative_likelihood"):
+        return []
+    df = wres.filter(pl.col("scope").is_in(["overall", "band"]))
+    order = pl.when(pl.col("scope") == "overall").then(1).otherwise(0)
+    rows = []
+    for r in df.with_columns(order.alias("_o")).sort(["_o", "scope_value"]).iter_rows(named=True):
+        rows.append({
+            "band": "all senior bands" if r["scope"] == "overall" else r["scope_value"],
+            "shortlisted White": _num(r.get("shortlisted_white")),
+            "appointed White": _num(r.get("appointed_white")),
+            "shortlisted BME": _num(r.get("shortlisted_bme")),
+            "appointed BME": _num(r.get("appointed_bme")),
+            "relative likelihood": _num(r.get("relative_likelihood")),
+            "95% CI": _ci(r.get("ci_low"), r.get("ci_high")),
+            "within 0.80–1.25": _num(r.get("in_non_adverse_band")) if r.get("in_non_adverse_band") is not None else "–",
+            "flags": r.get("flags") or "",
+        })
+    return rows
+
+
+# ---------------------------------------------------------------- summary
+def _wres_sentence(wres: pl.DataFrame | None) -> str | None:
+    if not _has(wres, "scope", "relative_likelihood"):
+        return None
+    overall = wres.filter(pl.col("scope") == "overall")
+    if overall.height == 0:
+        return None
+    r = overall.row(0, named=True)
+    rl = r.get("relative_likelihood")
+    if rl is None:
+        return "WRES indicator 2 (all senior bands): not published for this run (small numbers)."
+    lo, hi = WRES_NON_ADVERSE
+    verdict = ("within the non-adverse range 0.80–1.25" if lo <= rl <= hi else
+               "above 1.25: White shortlisted applicants were more likely to be appointed" if rl > hi else
+               "below 0.80: BME shortlisted applicants were more likely to be appointed")
+    return (f"WRES indicator 2 (all senior bands): relative likelihood **{_num(rl)}** "
+            f"(95% CI {_ci(r.get('ci_low'), r.get('ci_high'))}, p {_p(r.get('p_value'))}), {verdict}.")
+
+
+def _bme_sentences(odds: pl.DataFrame | None) -> list[str]:
+    if not _has(odds, "stage", "term", "odds_ratio"):
+        return []
+    df = odds
+    if "analysis" in df.columns:
+        df = df.filter(pl.col("analysis") == ANALYSIS_MAIN)
+    df = df.filter(pl.col("term") == TERM_BME)
+    out = []
+    seen = set()
+    for r in df.sort([c for c in ("stage", "model") if c in df.columns]).iter_rows(named=True):
+        if r["stage"] in seen or r.get("odds_ratio") is None:
+            continue
+        seen.add(r["stage"])
+        q = r.get("q_value")
+        sig = "significant after BH correction" if q is not None and q < 0.05 else "not significant after BH correction"
+        out.append(f"Stage `{r['stage']}`: BME vs White adjusted odds ratio **{_num(r['odds_ratio'])}** "
+                   f"(95% CI {_ci(r.get('ci_low'), r.get('ci_high'))}; {sig}).")
+    return out
+
+
+def _funnel_sentence(counts: pl.DataFrame | None) -> str | None:
+    if not _has(counts, "band", "wres_group", "applications", "appointed"):
+        return None
+    tot = counts.filter((pl.col("band") == "All") & (pl.col("wres_group") == "All"))
+    if tot.height == 0:
+        return None
+    r = tot.row(0, named=True)
+    return (f"Applications in scope: {_num(r.get('applications'))}; appointed: {_num(r.get('appointed'))} "
+            "(published counts, rounded and suppressed under the disclosure policy).")
+
+
+def summary_markdown(as_of: str, run_id: str, tables: dict[str, pl.DataFrame], *,
+                     code_version: str | None = None, input_sha256: str | None = None) -> str:
+    """Headline findings of a run, from its published tables."""
+    lines = [f"# Senior recruitment evaluation: {as_of}", ""]
+    lines.append(f"Run `{run_id}`" + (f", code `{code_version}`" if code_version else "")
+                 + (f", extract set `{input_sha256[:12]}`" if input_sha256 else "") + ".")
+    lines.append("")
+    lines.append("## Headline findings")
+    items = []
+    w = _wres_sentence(tables.get("wres_indicator2"))
+    if w:
+        items.append(w)
+    items.extend(_bme_sentences(tables.get("odds_ratios")))
+    f = _funnel_sentence(tables.get("funnel_counts"))
+    if f:
+        items.append(f)
+    if not items:
+        items.append("No published findings for this run.")
+    lines.extend(f"- {s}" for s in items)
+    lines.append("")
+    lines.append("All figures come from the disclosure-controlled `published.*` tables; "
+                 "see the report for methods and caveats.")
+    return "\n".join(lines) + "\n"
+
+
+def links_markdown(report: str | None, exports: str | None, data_docs: str | None, db: str, run_id: str) -> str:
+    def link(label: str, path: str | None) -> str:
+        if not path:
+            return f"- {label}: not produced in this run"
+        p = Path(path).resolve()
+        return f"- [{label}]({p.as_uri()}) `{p}`"
+
+    return "\n".join([
+        "# Outputs of this run", "",
+        link("HTML report", report), link("Excel exports", exports), link("Data Docs (validation)", data_docs),
+        f"- Warehouse: `{Path(db).resolve()}`; results for this run: `WHERE run_id = '{run_id}'` "
+        "in `results.*` / `published.*`, latest per month in `results.latest_*`.",
+    ]) + "\n"
+
+
+def build_run_artifacts(as_of: str, run_id: str, tables: dict[str, pl.DataFrame], *, db: str,
+                        report: str | None = None, exports: str | None = None,
+                        data_docs: str | None = None, code_version: str | None = None,
+                        input_sha256: str | None = None) -> list[Artifact]:
+    """All per-run artifacts (pure)."""
+    return [
+        Artifact(KEY_SUMMARY, "markdown", f"Headline findings, {as_of}",
+                 markdown=summary_markdown(as_of, run_id, tables, code_version=code_version,
+                                           input_sha256=input_sha256)),
+        Artifact(KEY_ODDS_RATIOS, "table", f"Key BME odds ratios by stage, {as_of}",
+                 table=key_odds_ratios(tables.get("odds_ratios"))),
+        Artifact(KEY_WRES_BY_BAND, "table", f"WRES indicator 2 by band, {as_of}",
+                 table=wres_by_band(tables.get("wres_indicator2"))),
+        Artifact(KEY_LINKS, "markdown", f"Report, exports and Data Docs, {as_of}",
+                 markdown=links_markdown(report, exports, data_docs, db, run_id)),
+    ]
+
+
+def backfill_markdown(rows: list[dict]) -> str:
+    """A backfill's outcome per month: month, action (ran/skipped/failed), run_id."""
+    lines = ["# Backfill", "", "| month | action | run | note |", "|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['as_of']} | {r['action']} | `{r.get('run_id') or ''}` | {r.get('note') or ''} |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- reading published tables
+def load_published(db: str, run_id: str, names: tuple[str, ...] = ARTIFACT_TABLES) -> dict[str, pl.DataFrame]:
+    """The run's rows of the published tables the artifacts use (missing tables are skipped)."""
+    from tasks.warehouse.connection import reading, table_exists
+    from tasks.warehouse.sql import run_sql, to_polars
+
+    out: dict[str, pl.DataFrame] = {}
+    with reading(db) as con:
+        for name in names:
+            if table_exists(con, f"published.{name}"):
+                rel = run_sql(con, "queries/published/select_run", {"run_id": run_id}, table=f"published.{name}")
+                out[name] = to_polars(rel)
+    return out
+
+
+# ---------------------------------------------------------------- Prefect (thin)
+def emit(artifacts: list[Artifact]) -> list[str]:
+    """Create the artifacts in the current Prefect run; returns their keys."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    keys = []
+    for a in artifacts:
+        if a.kind == "markdown":
+            create_markdown_artifact(markdown=a.markdown or "", key=a.key, description=a.description)
+        elif a.kind == "table":
+            create_table_artifact(table=a.table or [{"note": "no rows published"}], key=a.key,
+                                  description=a.description)
+        keys.append(a.key)
+    return keys
+
+
+class ProgressArtifact:
+    """A keyed Prefect progress artifact; call it with (fraction, message).
+
+    Failures to talk to the API are logged and swallowed: progress display must
+    never fail a run.  Updates are throttled to whole percents.
+    """
+
+    def __init__(self, key: str, description: str):
+        self.key, self.description, self._id, self._last = key, description, None, -1
+        try:
+            from prefect.artifacts import create_progress_artifact
+
+            self._id = create_progress_artifact(progress=0.0, key=key, description=description)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("progress artifact %s unavailable: %s", key, type(exc).__name__)
+
+    def __call__(self, fraction: float, message: str | None = None) -> None:
+        pct = int(round(max(0.0, min(1.0, float(fraction))) * 100))
+        if self._id is None or pct == self._last:
+            return
+        self._last = pct
+        try:
+            from prefect.artifacts import update_progress_artifact
+
+            update_progress_artifact(self._id, progress=float(pct),
+                                     description=f"{self.description}: {message}" if message else None)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("progress update failed: %s", type(exc).__name__)

@@ -1,0 +1,193 @@
+"""Publish one run: append results, refresh the latest views, apply disclosure control.
+
+:func:`publish_run` is given an open DuckDB *write* connection by the caller
+(the flow or the CLI) and does everything for one run inside ONE transaction:
+
+1. appends each result parquet to ``results.<name>`` with ``run_id`` as the
+   first column (table created when missing, later columns added, rows of the
+   same run replaced so a re-publish is idempotent);
+2. creates or refreshes ``results.latest_<name>``: the rows of the latest
+   completed run for each ``as_of`` month in ``results.runs`` (the run
+   registry: run_id, flow, as_of, started_at, finished_at, status,
+   code_version, input_sha256, params_json);
+3. applies the disclosure-control policy (:mod:`tasks.disclosure`) to produce
+   ``published.<name>`` (with run_id): the only tables exported or shown;
+4. records the policy version and what it did in ``published.disclosure_log``.
+
+The run's status in the registry is left to the caller.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from tasks.privacy.disclosure import DEFAULT_POLICY_PATH, Policy, load_policy, protect_table
+from tasks.warehouse.sql import query, run_sql
+
+log = logging.getLogger(__name__)
+
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+RESERVED_NAMES = frozenset({"runs", "disclosure_log"})
+
+
+_SAFE_TYPE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _exec(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers: str) -> None:
+    """Run a SQL file and finish its result (DuckDB refuses new work while a result is pending)."""
+    res = run_sql(con, name, params, **identifiers)
+    if res is not None:
+        res.fetchall()
+
+
+# Every SQL file's result as a polars frame: the warehouse's one helper.
+fetch_frame = query
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, _, table = qualified.partition(".")
+    return bool(fetch_frame(con, "ops/publish/table_exists", {"schema": schema, "table": table})["n"][0])
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name) or name in RESERVED_NAMES or name.startswith("latest_"):
+        raise ValueError(f"invalid result table name {name!r}")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    df = fetch_frame(con, "ops/publish/columns", {"schema": schema, "table": table})
+    return dict(zip(df["column_name"].to_list(), df["data_type"].to_list())) if df.height else {}
+
+
+def _prepare(df: pl.DataFrame) -> pl.DataFrame:
+    # all-null columns have no type: store them as text so later runs can fill them
+    nulls = [c for c, t in df.schema.items() if t == pl.Null]
+    return df.with_columns([pl.col(c).cast(pl.Utf8) for c in nulls]) if nulls else df
+
+
+def _write_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, df: pl.DataFrame, run_id: str) -> int:
+    """Create-if-missing, evolve columns, replace this run's rows, insert."""
+    frame = f"_publish_{schema}_{table}"
+    qualified = f"{schema}.{table}"
+    con.register(frame, _prepare(df).to_arrow())
+    try:
+        _exec(con, "ops/publish/create_table", table=qualified, frame=frame)
+        existing = _columns(con, schema, table)
+        desc = fetch_frame(con, "ops/publish/describe_frame", frame=frame)
+        incoming = dict(zip(desc["column_name"].to_list(), desc["column_type"].to_list()))
+        for col, typ in incoming.items():
+            if col not in existing:
+                typ = typ if _SAFE_TYPE.match(typ) else "VARCHAR"
+                _exec(con, "ops/publish/add_column", table=qualified, column=col, type=typ)
+        _exec(con, "ops/publish/delete_run", {"run_id": run_id}, table=qualified)
+        _exec(con, "ops/publish/insert", table=qualified, frame=frame)
+    finally:
+        con.unregister(frame)
+    return df.height
+
+
+def _as_policy(policy: Policy | str | Path | None) -> Policy:
+    if isinstance(policy, Policy):
+        return policy
+    return load_policy(policy or DEFAULT_POLICY_PATH)
+
+
+def publish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    result_paths: dict[str, str],
+    policy: Policy | str | Path | None = None,
+    *,
+    own_transaction: bool = True,
+) -> dict:
+    """Append, view and disclosure-control every result table of a run in one transaction.
+
+    ``result_paths`` maps a result name (``funnel_counts``) to a parquet file
+    holding that table without ``run_id`` (a ``run_id`` column, if present, is
+    replaced).  Returns counts per table.  On any error the transaction is
+    rolled back and the error re-raised: a run is published entirely or not at all.
+    With ``own_transaction=False`` the caller has already begun a transaction
+    (e.g. to mark the run completed in the same one): it is used, and its
+    commit or rollback is left to the caller.  (DuckDB aborts an open
+    transaction on a nested BEGIN, so this cannot be detected safely.)
+    """
+    pol = _as_policy(policy)
+    for name in result_paths:
+        _check_name(name)
+    own_txn = own_transaction
+    if own_txn:
+        con.begin()
+    summary: dict = {"run_id": run_id, "policy_version": pol.version, "tables": {}, "views": []}
+    try:
+        _exec(con, "ops/publish/schemas")
+        _exec(con, "ops/publish/disclosure_log")
+        have_registry = table_exists(con, "results.runs")
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        log_rows = []
+        for name, path in sorted(result_paths.items()):
+            df = pl.read_parquet(path)
+            if "run_id" in df.columns:
+                df = df.drop("run_id")
+            df = df.select(pl.lit(run_id, dtype=pl.Utf8).alias("run_id"), pl.all())
+            n_results = _write_frame(con, "results", name, df, run_id)
+            if have_registry:
+                _exec(con, "ops/publish/latest_view", view=f"results.latest_{name}", table=f"results.{name}")
+                summary["views"].append(f"results.latest_{name}")
+            if name in pol.restricted_tables:
+                summary["tables"][name] = {"results_rows": n_results, "published_rows": 0, "restricted": True}
+                continue
+            # disclosure control on what was stored (the stored types are the truth)
+            stored = fetch_frame(con, "ops/publish/read_run", {"run_id": run_id}, table=f"results.{name}")
+            protected, rep = protect_table(name, stored, pol)
+            n_pub = _write_frame(con, "published", name, protected, run_id)
+            summary["tables"][name] = {
+                "results_rows": n_results, "published_rows": n_pub,
+                "primary_suppressed": rep.primary, "secondary_suppressed": rep.secondary,
+                "rates_withheld": rep.rates_withheld, "derived_withheld": rep.derived_withheld,
+                "estimates_flagged": rep.estimates_flagged,
+            }
+            log_rows.append({
+                "run_id": run_id, "table_name": name, "policy_version": pol.version,
+                "policy_sha256": pol.sha256, "policy_summary": pol.summary(),
+                "rows_published": n_pub, "count_cells": rep.count_cells,
+                "primary_suppressed": rep.primary, "secondary_suppressed": rep.secondary,
+                "rates_withheld": rep.rates_withheld, "derived_withheld": rep.derived_withheld,
+                "estimates_flagged": rep.estimates_flagged, "published_at": now,
+            })
+            log.info("published %s: %d rows (%d primary, %d secondary suppressed)",
+                     name, n_pub, rep.primary, rep.secondary)
+        if not have_registry and result_paths:
+            log.warning("results.runs does not exist: results.latest_* views not created")
+        if log_rows:
+            _write_frame(con, "published", "disclosure_log", pl.DataFrame(log_rows), run_id)
+        if own_txn:
+            con.commit()
+    except BaseException:
+        if own_txn:
+            con.rollback()
+        raise
+    summary["restricted"] = sorted(n for n, t in summary["tables"].items() if t.get("restricted"))
+    summary["results_rows"] = sum(t["results_rows"] for t in summary["tables"].values())
+    summary["published_rows"] = sum(t["published_rows"] for t in summary["tables"].values())
+    return summary
+
+
+def write_results_parquet(tables: dict[str, pl.DataFrame], out_dir: str | Path) -> dict[str, str]:
+    """Helper for flows and tests: write analysis frames to ``out_dir/<name>.parquet``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, df in tables.items():
+        _check_name(name)
+        p = out / f"{name}.parquet"
+        df.write_parquet(p)
+        paths[name] = str(p)
+    return paths

@@ -1,0 +1,88 @@
+"""WRES indicator 2 against a hand count on a small extract."""
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+from scipy import stats
+
+from tasks.analyses.funnel_statistics import wres
+
+
+def _extract() -> pl.DataFrame:
+    """Shortlisted / appointed by hand.
+
+    band 8a: White 6 shortlisted, 3 appointed; BME 4 shortlisted, 1 appointed
+    band 8b: White 4 shortlisted, 1 appointed; BME 6 shortlisted, 2 appointed
+    plus: 2 shortlisted of unknown ethnicity (one appointed), 1 White and 1 BME
+    who were offered and declined (all excluded), 3 not shortlisted (ignored).
+    """
+    rows = []
+
+    def add(n, band, group, shortlisted, appointed, offered=None, declined=0, post=0):
+        offered = appointed if offered is None else offered
+        for _ in range(n):
+            rows.append((group, band, shortlisted, offered, declined, appointed, post, "Medicine", "2023-01-01"))
+
+    add(3, "8a", "White", 1, 1)
+    add(3, "8a", "White", 1, 0)
+    add(1, "8a", "BME", 1, 1, post=1)
+    add(3, "8a", "BME", 1, 0, post=1)
+    add(1, "8b", "White", 1, 1)
+    add(3, "8b", "White", 1, 0)
+    add(2, "8b", "BME", 1, 1, post=1)
+    add(4, "8b", "BME", 1, 0, post=1)
+    add(1, "8a", "Unknown", 1, 1)
+    add(1, "8b", None, 1, 0)
+    add(1, "8a", "White", 1, 0, offered=1, declined=1)
+    add(1, "8b", "BME", 1, 0, offered=1, declined=1)
+    add(3, "8a", "BME", 0, 0)
+    return pl.DataFrame(rows, schema=["wres_group", "band", "shortlisted", "offered", "offer_declined", "appointed",
+                                      "post_programme", "directorate", "advert_month"], orient="row")
+
+
+def test_overall_matches_hand_count_with_exclusions():
+    out = wres.wres_indicator2(_extract())
+    o = out.filter(pl.col("scope") == "overall").row(0, named=True)
+    assert (o["shortlisted_white"], o["appointed_white"], o["shortlisted_bme"], o["appointed_bme"]) == (10, 4, 10, 3)
+    assert o["excluded_unknown_ethnicity"] == 2 and o["excluded_declined_offer"] == 2
+    assert o["proportion_white"] == pytest.approx(0.4) and o["proportion_bme"] == pytest.approx(0.3)
+    rl = 0.4 / 0.3
+    assert o["relative_likelihood"] == pytest.approx(rl)
+    se = math.sqrt(1 / 4 - 1 / 10 + 1 / 3 - 1 / 10)
+    assert o["ci_low"] == pytest.approx(rl * math.exp(-1.959963984540054 * se))
+    assert o["ci_high"] == pytest.approx(rl * math.exp(1.959963984540054 * se))
+    assert o["p_value"] == pytest.approx(stats.fisher_exact([[4, 6], [3, 7]]).pvalue)
+    assert o["in_non_adverse_band"] is False  # 1.33 > 1.25
+    assert o["orientation"].startswith("White shortlisted applicants were 1.33 times as likely")
+    assert "small_numbers" in o["flags"]
+
+
+def test_band_and_period_scopes():
+    out = wres.wres_indicator2(_extract())
+    b = {r["scope_value"]: r for r in out.filter(pl.col("scope") == "band").iter_rows(named=True)}
+    assert b["8a"]["relative_likelihood"] == pytest.approx((3 / 6) / (1 / 4))
+    assert b["8b"]["relative_likelihood"] == pytest.approx((1 / 4) / (2 / 6))
+    assert "BME shortlisted applicants were 1.33 times as likely" in b["8b"]["orientation"]
+    assert b["8a"]["q_value"] >= b["8a"]["p_value"]
+    per = {r["scope_value"]: r for r in out.filter(pl.col("scope") == "programme_period").iter_rows(named=True)}
+    assert per["pre_programme"]["shortlisted_bme"] == 0 and per["pre_programme"]["relative_likelihood"] is None
+    assert "no_data" in per["pre_programme"]["flags"]
+    assert set(out["scope"].unique()) == {"overall", "band", "programme_period", "directorate", "month"}
+    assert out.filter(pl.col("scope") == "month")["scope_value"].to_list() == ["2023-01"]
+
+
+def test_zero_appointed_bme_gives_haldane_rl_and_flag():
+    r = wres.relative_likelihood(s_w=20, a_w=5, s_b=8, a_b=0)
+    assert r["relative_likelihood"] == pytest.approx((5.5 / 21) / (0.5 / 9))
+    assert math.isfinite(r["ci_high"]) and r["ci_low"] > 0
+    assert "zero_cell_haldane" in r["flags"]
+    assert r["p_value"] == pytest.approx(stats.fisher_exact([[5, 15], [0, 8]]).pvalue)
+
+
+def test_non_adverse_band_edges():
+    assert wres.relative_likelihood(100, 50, 100, 50)["in_non_adverse_band"] is True
+    assert wres.relative_likelihood(100, 50, 100, 40)["in_non_adverse_band"] is True  # 1.25
+    assert wres.relative_likelihood(100, 50, 100, 39)["in_non_adverse_band"] is False
+    assert wres.relative_likelihood(100, 40, 100, 50)["in_non_adverse_band"] is True  # 0.80

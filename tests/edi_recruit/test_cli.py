@@ -1,0 +1,103 @@
+"""The edi-recruit CLI: help, one-line errors without tracebacks, and the generate -> run path."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from edi_recruit.cli import build_parser, main
+
+SUBCOMMANDS = ["generate", "ingest", "validate", "run", "demo", "runs", "backfill", "serve", "diff", "report", "export"]
+EXE = [sys.executable, "-m", "edi_recruit.cli"]
+
+
+def _run(args, **kw):
+    env = dict(os.environ, EDI_RECRUIT_QUIET="1", PYTHONWARNINGS="ignore")
+    env.pop("EDI_RECRUIT_DEBUG", None)
+    return subprocess.run(EXE + args, capture_output=True, text=True, env=env, timeout=kw.pop("timeout", 600), **kw)
+
+
+def test_parser_knows_every_subcommand():
+    parser = build_parser()
+    choices = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    for name in SUBCOMMANDS:
+        assert name in choices
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_every_subcommand_has_help(name, capsys):
+    assert main([name, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: edi-recruit {name}")
+    assert "--" in out  # options are documented
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["ingest", "--extracts", "/no/such/folder", "--db", "x.duckdb"], "extracts folder not found: /no/such/folder"),
+    (["run", "--extracts", "/no/such/folder", "--db", "x.duckdb"], "extracts folder not found"),
+    (["run", "--extracts", ".", "--db", "x.duckdb", "--as-of", "2024-13"], "expected a month as YYYY-MM"),
+    (["generate", "--out", "x", "--applications", "-5"], "expected a positive number"),
+    (["generate", "--out", "x", "--effects", "/no/such.yaml"], "effects file not found"),
+    (["runs", "--db", "/no/such.duckdb"], "no warehouse at /no/such.duckdb"),
+    (["report", "--db", "/no/such.duckdb"], "warehouse not found: /no/such.duckdb"),
+    (["export", "--db", "/no/such.duckdb"], "warehouse not found: /no/such.duckdb"),
+    (["validate", "--db", "/no/such.duckdb", "--as-of", "2024-01"], "warehouse not found"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_clear_line(argv, expected, tmp_path):
+    res = _run(argv, cwd=tmp_path)
+    assert res.returncode != 0
+    assert "Traceback" not in res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    assert expected in lines[0]
+
+
+def test_bad_effects_term_is_one_clear_line(tmp_path):
+    eff = tmp_path / "e.yaml"
+    eff.write_text("models:\n  shortlist:\n    terms:\n      not_a_term: 1.0\n")
+    res = _run(["generate", "--out", str(tmp_path / "x"), "--effects", str(eff)])
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "not_a_term" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_generate_then_run_registers_a_completed_run(tmp_path):
+    """Issue 2 acceptance: generate --seed 7, then run --as-of 2024-01 gives marts and a completed run."""
+    x, db, out = tmp_path / "x", tmp_path / "y.duckdb", tmp_path / "out"
+    gen = _run(["generate", "--out", str(x), "--seed", "7", "--applications", "1500"])
+    assert gen.returncode == 0, gen.stderr
+    assert "Generated a synthetic trust" in gen.stdout
+    truth = json.loads((x / "truth.json").read_text())
+    assert truth["seed"] == 7
+    res = _run(["run", "--extracts", str(x), "--db", str(db), "--as-of", "2024-01", "--out", str(out)])
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Traceback" not in res.stderr
+    assert "completed for 2024-01" in res.stdout
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = con.execute("SELECT run_id, status, as_of, code_version, input_sha256, params_json FROM results.runs").fetchall()
+        assert len(runs) == 1
+        run_id, status, as_of, version, input_sha, params = runs[0]
+        assert status == "completed" and as_of == "2024-01"
+        assert version and len(input_sha) == 64
+        assert json.loads(params)["as_of"] == "2024-01"
+        n_apps = con.execute("SELECT count(*) FROM marts.application_funnel").fetchone()[0]
+        n_raw = sum(1 for _ in (x / "applications.csv").open(encoding="utf-8")) - 1
+        assert n_apps == n_raw  # a clean trust: nothing quarantined
+        assert con.execute("SELECT count(*) FROM marts.vacancy_features").fetchone()[0] > 0
+    listing = _run(["runs", "--db", str(db)])
+    assert listing.returncode == 0 and run_id[:8] in listing.stdout and "completed" in listing.stdout
+    # the report and exports of that run, from the CLI
+    rep = _run(["report", "--db", str(db), "--out", str(tmp_path / "r.html")])
+    assert rep.returncode == 0, rep.stderr
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert run_id in html and 'id="section-summary"' in html
+    exp = _run(["export", "--db", str(db), "--out", str(tmp_path / "exp")])
+    assert exp.returncode == 0, exp.stderr
+    assert list((tmp_path / "exp").rglob("*.xlsx")) and list((tmp_path / "exp").rglob("*.csv"))
+    # re-running on the same files lands nothing new
+    again = _run(["ingest", "--extracts", str(x), "--db", str(db)])
+    assert again.returncode == 0 and "(0 new)" in again.stdout and "unchanged" in again.stdout
