@@ -2,18 +2,22 @@
 
 Readers and the single writer share one DuckDB instance per process; writers
 hold :func:`tasks.warehouse.locks.writer_lock`.  Extensions are never
-downloaded at run time.
+downloaded at run time.  DuckDB's memory limit and threads come from the run's
+configuration (:func:`configure`, called by the flows with
+:meth:`tasks.core.config.RunConfig.duckdb_settings`); before that, from
+:func:`tasks.core.config.duckdb_settings` (environment variables read when a
+connection opens, never at import time).
 """
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 
+from tasks.core.config import duckdb_settings
 from tasks.core.vocabulary import SCHEMAS
 from tasks.warehouse.sql import sql_text
 
@@ -28,14 +32,20 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the DuckDB file for writing."""
 
 
+_resources: dict[str, str] | None = None   # set by configure(); None: resolve from the environment
+
+
+def configure(resources: dict[str, str] | None) -> None:
+    """Use these DuckDB resource settings (``memory_limit``, ``threads``) for every later connection
+    in this process; ``None`` goes back to resolving them from the environment at connect time.
+    DuckDB keeps one instance per file and process, so call this before a run opens the warehouse."""
+    global _resources
+    _resources = dict(resources) if resources is not None else None
+
+
 def _config() -> dict:
     cfg = dict(DUCKDB_SETTINGS)
-    threads = os.environ.get("EDI_RECRUIT_DUCKDB_THREADS")
-    if threads:
-        cfg["threads"] = threads
-    # DuckDB's own default is 80% of RAM; bound it so a large ingest spills to disk
-    # instead of crowding out the rest of the pipeline (override with the env var).
-    cfg["memory_limit"] = os.environ.get("EDI_RECRUIT_DUCKDB_MEMORY_LIMIT", "4GB")
+    cfg.update(_resources if _resources is not None else duckdb_settings())
     return cfg
 
 
