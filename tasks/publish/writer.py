@@ -10,11 +10,14 @@
    completed run for each ``as_of`` month in ``results.runs`` (the run
    registry: run_id, flow, as_of, started_at, finished_at, status,
    code_version, input_sha256, params_json);
-3. applies the disclosure-control policy (:mod:`tasks.disclosure`) to produce
+3. applies the disclosure-control policy (:mod:`tasks.privacy.disclosure`) to produce
    ``published.<name>`` (with run_id): the only tables exported or shown;
 4. records the policy version and what it did in ``published.disclosure_log``.
 
-The run's status in the registry is left to the caller.
+The run's status in the registry is left to the caller:
+:func:`tasks.publish.complete.publish_and_complete` calls this inside its own
+transaction and marks the run ``completed`` in the same one.  This module never
+commits a transaction it did not begin.
 """
 from __future__ import annotations
 
@@ -178,16 +181,3 @@ def publish_run(
     summary["results_rows"] = sum(t["results_rows"] for t in summary["tables"].values())
     summary["published_rows"] = sum(t["published_rows"] for t in summary["tables"].values())
     return summary
-
-
-def write_results_parquet(tables: dict[str, pl.DataFrame], out_dir: str | Path) -> dict[str, str]:
-    """Helper for flows and tests: write analysis frames to ``out_dir/<name>.parquet``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, df in tables.items():
-        _check_name(name)
-        p = out / f"{name}.parquet"
-        df.write_parquet(p)
-        paths[name] = str(p)
-    return paths

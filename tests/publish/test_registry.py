@@ -98,3 +98,49 @@ def test_second_writer_times_out_with_a_clear_message(tmp_path):
     finally:
         release.set()
         t.join()
+
+
+# ---------------------------------------------------------------- backfill's skip rule, with the run configuration
+def test_skip_rule_compares_inputs_code_and_recorded_parameters():
+    from tasks.core.config import resolve_config
+
+    cfg = resolve_config(env={}).for_month("2024-01")
+    params = cfg.run_params()
+    last = {"run_id": "r", "input_sha256": "abc", "code_version": "v1",
+            "params_json": json.dumps(params, sort_keys=True)}
+    assert registry.should_skip(last, input_sha256="abc", code_version="v1", params=dict(params))
+    assert not registry.should_skip(last, input_sha256="abd", code_version="v1", params=params)   # new extracts
+    assert not registry.should_skip(last, input_sha256="abc", code_version="v2", params=params)   # new code
+    other_window = resolve_config(env={}, window="last_12_months").for_month("2024-01").run_params()
+    assert not registry.should_skip(last, input_sha256="abc", code_version="v1", params=other_window)
+    other_param = resolve_config(env={}, params={"its_frequency": "quarter"}).for_month("2024-01").run_params()
+    assert not registry.should_skip(last, input_sha256="abc", code_version="v1", params=other_param)
+    from_env = resolve_config(env={"EDI_FUNNEL_STATSMODELS_MAX_ROWS": "10"}).for_month("2024-01").run_params()
+    assert not registry.should_skip(last, input_sha256="abc", code_version="v1", params=from_env)
+    assert not registry.should_skip(None, input_sha256="abc", code_version="v1", params=params)  # never completed
+    assert not registry.should_skip({**last, "params_json": "{not json"}, input_sha256="abc", code_version="v1",
+                                    params=params)
+
+
+def test_plan_months_skips_only_unchanged_completed_months(tmp_path):
+    from tasks.core.config import resolve_config
+
+    db = tmp_path / "p.duckdb"
+    cfg = resolve_config(env={})
+    params = {m: cfg.for_month(m).run_params() for m in ("2024-01", "2024-02", "2024-03")}
+    version = registry.code_version()
+    with writing(db) as con:
+        for run_id, month, status in (("a", "2024-01", "completed"), ("b", "2024-02", "failed")):
+            registry.start_run(con, run_id=run_id, flow="monthly-evaluation", as_of=month, params=params[month],
+                               input_sha256="sha", version=version)
+            registry.finish_run(con, run_id, status)
+    plan = registry.plan_months(db, list(params), flow="monthly-evaluation", input_sha256="sha",
+                                params_by_month=params, force=False)
+    assert {m: p["action"] for m, p in plan.items()} == {"2024-01": "skipped", "2024-02": "run", "2024-03": "run"}
+    assert plan["2024-01"]["run_id"] == "a"
+    forced = registry.plan_months(db, list(params), flow="monthly-evaluation", input_sha256="sha",
+                                  params_by_month=params, force=True)
+    assert forced["2024-01"] == {"action": "run", "run_id": None, "note": "forced"}
+    changed = registry.plan_months(db, ["2024-01"], flow="monthly-evaluation", input_sha256="new",
+                                   params_by_month=params, force=False)
+    assert changed["2024-01"]["action"] == "run"

@@ -85,9 +85,11 @@ def test_resolve_run_id_prefixes():
 
 def test_cli_diff_on_a_published_warehouse(tmp_path, capsys):
     """Two runs published through tasks.publish; the CLI names the changed figure."""
+    from result_files import write_results_parquet
+
     from edi_recruit.cli import main
     from tasks.publish import registry
-    from tasks.publish.writer import publish_run, write_results_parquet
+    from tasks.publish.writer import publish_run
     from tasks.warehouse.connection import writing
 
     db = tmp_path / "w.duckdb"

@@ -7,10 +7,11 @@ import duckdb
 import polars as pl
 import pytest
 from fake_warehouse import build_fake_warehouse, fake_results
+from result_files import write_results_parquet
 
 from tasks.privacy.disclosure import load_policy
 from tasks.publish import registry
-from tasks.publish.writer import publish_run, write_results_parquet
+from tasks.publish.writer import publish_run
 from tasks.warehouse.connection import connect
 
 POLICY = load_policy()
