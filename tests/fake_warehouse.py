@@ -4,10 +4,11 @@ Not collected (no test_ prefix)."""
 from __future__ import annotations
 
 import polars as pl
+from result_files import write_results_parquet
 
 from tasks.privacy.disclosure import load_policy
 from tasks.publish import registry
-from tasks.publish.writer import publish_run, write_results_parquet
+from tasks.publish.writer import publish_run
 from tasks.warehouse.connection import connect
 
 POLICY = load_policy()
