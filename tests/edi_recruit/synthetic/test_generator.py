@@ -1,48 +1,23 @@
 """Tests of the synthetic-trust generator (edi_recruit/synthetic/generator.py).
 
-Fast checks on a small default trust, determinism across formats, effects
-loading, and statistical recovery of the planted shortlist (logit) and offer
-(conditional logit) stages on a 200k-application trust read back from parquet.
+Fast checks on a small default trust (tables, raw values, magnitudes, scores,
+documents, workforce), determinism across formats, and bad arguments.  Effects
+loading is in test_effects.py, truth.json in test_truth.py, recovery of the
+planted funnel stages in test_outcomes.py, pinned output hashes in
+test_reference_hashes.py.
 """
 from __future__ import annotations
 
 import csv
-import json
-from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
+from synthetic_readers import read_table, read_tables
 
-from edi_recruit.synthetic.generator import STAGE_TERMS, TRUST_TABLES, export_headers, generate_trust, load_effects
+from edi_recruit.synthetic import TRUST_TABLES, export_headers, generate_trust
 from tasks.core import vocabulary as V
-from tasks.core.paths import EFFECTS_DIR, MAPPINGS_DIR
-
-RECOVERY_N = 200_000
-
-
-def _read(path: Path, fmt: str = "csv") -> pl.DataFrame:
-    if fmt == "parquet":
-        return pl.read_parquet(path)
-    return pl.read_csv(path, infer_schema=False)
-
-
-@pytest.fixture(scope="session")
-def small_trust(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gen_small")
-    summary = generate_trust(out, seed=7, applications=8000)
-    return summary
-
-
-@pytest.fixture(scope="session")
-def big_trust(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gen_big")
-    summary = generate_trust(out, seed=7, applications=RECOVERY_N, fmt="parquet")
-    return summary
-
-
-def _tables(summary, fmt="csv"):
-    return {t: _read(p, fmt) for t, p in summary.files.items()}
+from tasks.core.paths import MAPPINGS_DIR
 
 
 # ----------------------------------------------------------------- structure
@@ -57,11 +32,11 @@ def test_headers_equal_mappings(small_trust):
         assert p.name == f"{t}.csv"
         with p.open(encoding="utf-8", newline="") as fh:
             assert next(csv.reader(fh)) == expected[t]
-        assert small_trust.row_counts[t] == _read(p).height
+        assert small_trust.row_counts[t] == read_table(p).height
 
 
 def test_raw_value_formats(small_trust):
-    tb = _tables(small_trust)
+    tb = read_tables(small_trust)
     vac, app, wf = tb["vacancies"], tb["applications"], tb["workforce"]
     date_re = r"^\d{2}/\d{2}/\d{4}$"
     assert vac["Advert Date"].str.contains(date_re).all()
@@ -94,7 +69,7 @@ def test_raw_value_formats(small_trust):
 
 
 def test_magnitudes(small_trust):
-    tb = _tables(small_trust)
+    tb = read_tables(small_trust)
     vac, app, pan = tb["vacancies"], tb["applications"], tb["panel_members"]
     assert 350 <= vac.height <= 450
     assert app.height == 8000
@@ -145,12 +120,12 @@ def test_magnitudes(small_trust):
 
 
 def test_scores_within_scales(small_trust):
-    sc = _read(small_trust.files["interview_scores"]).with_columns(
+    sc = read_table(small_trust.files["interview_scores"]).with_columns(
         pl.col("Score").cast(pl.Float64), pl.col("Max Score").cast(pl.Float64))
     assert set(sc["Max Score"].unique()) == {5.0, 10.0}
     assert (sc["Score"] <= sc["Max Score"]).all() and (sc["Score"] >= 0).all()
     assert (sc.filter(pl.col("Max Score") == 5)["Score"] >= 1).all()
-    app = _read(small_trust.files["applications"])
+    app = read_table(small_trust.files["applications"])
     interviewed = set(app.filter(pl.col("Interviewed") == "Y")["Application Ref"])
     assert set(sc["Application Ref"]) <= interviewed
     crit = sc.group_by("Application Ref", "Panel Member Ref").agg(pl.len().alias("n"))
@@ -161,7 +136,7 @@ def test_scores_within_scales(small_trust):
 
 def test_documents_and_planted_pii(small_trust):
     out = small_trust.out_dir
-    tb = _tables(small_trust)
+    tb = read_tables(small_trust)
     docs = {("assessments", r): t for r, t in zip(tb["assessments"]["Application Ref"], tb["assessments"]["Assessment Text"])}
     docs |= {("ceo_letters", r): t for r, t in zip(tb["ceo_letters"]["Vacancy Reference"], tb["ceo_letters"]["Letter Text"])}
     pii = pl.read_csv(out / "truth_pii.csv", infer_schema=False)
@@ -186,7 +161,7 @@ def test_documents_and_planted_pii(small_trust):
 
 
 def test_workforce_consistent_with_internal_applicants(small_trust):
-    tb = _tables(small_trust)
+    tb = read_tables(small_trust)
     app, wf = tb["applications"], tb["workforce"]
     internal = app.filter(pl.col("Internal Applicant") == "Y").with_columns(
         month=pl.col("Date Applied").str.to_date("%d/%m/%Y").dt.strftime("%Y-%m"))
@@ -229,8 +204,8 @@ def test_formats_hold_same_data(tmp_path):
     c = generate_trust(tmp_path / "c", seed=5, applications=500, fmt="csv")
     p = generate_trust(tmp_path / "p", seed=5, applications=500, fmt="parquet")
     for t in ("applications", "assessments", "interview_scores"):
-        dc = _read(c.files[t]).cast(pl.String)
-        dp = _read(p.files[t], "parquet").cast(pl.String)
+        dc = read_table(c.files[t]).cast(pl.String)
+        dp = read_table(p.files[t], "parquet").cast(pl.String)
         assert dc.equals(dp), t
 
 
@@ -258,129 +233,3 @@ def test_progress_reported(tmp_path):
 def test_bad_inputs(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         generate_trust(tmp_path, **kwargs)
-
-
-# ------------------------------------------------------------ effects
-def test_default_effects_match_registry():
-    eff = load_effects(None)
-    assert set(eff["models"]) == set(STAGE_TERMS)
-    for stage, terms in STAGE_TERMS.items():
-        assert set(eff["models"][stage]["terms"]) == set(terms), stage
-    assert eff["models"][V.STAGE_OFFER]["terms"][V.TERM_BME_X_LETTER] == pytest.approx(0.55)
-    assert V.TERM_INTERCEPT not in eff["models"][V.STAGE_OFFER]["terms"]
-
-
-def test_effects_override_by_name(tmp_path):
-    p = tmp_path / "e.yaml"
-    p.write_text("models:\n  offer:\n    terms:\n      'bme:letter_to_ceo': 0.0\n", encoding="utf-8")
-    eff = load_effects(p)
-    assert eff["models"]["offer"]["terms"]["bme:letter_to_ceo"] == 0.0
-    assert eff["models"]["offer"]["terms"]["bme"] == pytest.approx(-0.45)
-    assert eff["models"]["shortlist"] == load_effects(None)["models"]["shortlist"]
-    alt = load_effects(EFFECTS_DIR / "alternative.yaml")
-    assert alt["models"]["offer"]["terms"]["bme:diverse_panel"] == pytest.approx(0.5)
-
-
-@pytest.mark.parametrize("text, name", [
-    ("models:\n  offer:\n    terms:\n      bme_letter: 0.2\n", "bme_letter"),
-    ("models:\n  hiring:\n    terms:\n      bme: 0.2\n", "hiring"),
-    ("models:\n  programme_impact:\n    terms:\n      level_change: 0.2\n", "level_change"),
-    ("models:\n  interview_score:\n    parameters:\n      sigma: 0.2\n", "sigma"),
-])
-def test_unknown_names_rejected(tmp_path, text, name):
-    p = tmp_path / "e.yaml"
-    p.write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match=name):
-        load_effects(p)
-
-
-def _zero_effects():
-    eff = load_effects(None)
-    zero = {"models": {}}
-    for stage, spec in eff["models"].items():
-        zero["models"][stage] = {"terms": {t: 0.0 for t in spec["terms"] if t != V.TERM_INTERCEPT}}
-    return zero
-
-
-def test_zero_effects_give_exactly_zero_terms(tmp_path):
-    s = generate_trust(tmp_path, seed=11, applications=30_000, effects=_zero_effects(), fmt="parquet")
-    truth = json.loads((s.out_dir / "truth.json").read_text(encoding="utf-8"))
-    for stage, spec in truth["models"].items():
-        if stage == V.STAGE_PROGRAMME_IMPACT:
-            continue
-        for term, value in spec["terms"].items():
-            if term != V.TERM_INTERCEPT:
-                assert value == 0.0, (stage, term)
-    # programme impact is computed from the realised pools, not planted: under the null it is
-    # only their sampling noise (about 0.005 at 200k applications), never a systematic shift
-    pi = truth["models"][V.STAGE_PROGRAMME_IMPACT]["terms"]
-    assert abs(pi[V.TERM_LEVEL_CHANGE]) < 0.05 and abs(pi[V.TERM_SLOPE_CHANGE]) < 0.005
-
-
-def test_truth_structure(small_trust):
-    truth = json.loads((small_trust.out_dir / "truth.json").read_text(encoding="utf-8"))
-    assert truth["seed"] == 7 and truth["programme_start"] == V.DEFAULT_PROGRAMME_START
-    assert set(truth["models"]) == set(STAGE_TERMS)
-    for stage, spec in truth["models"].items():
-        assert {"model", "terms", "notes"} <= set(spec)
-        assert all(isinstance(v, float) for v in spec["terms"].values())
-    pi = truth["models"][V.STAGE_PROGRAMME_IMPACT]
-    assert set(pi["terms"]) == {V.TERM_LEVEL_CHANGE, V.TERM_SLOPE_CHANGE}
-    assert pi["terms"][V.TERM_LEVEL_CHANGE] > 0.05  # the default letter effect raises BME appointments
-    assert truth["models"][V.STAGE_SHORTLIST]["terms"][V.TERM_BME] == pytest.approx(-0.35)
-
-
-# ------------------------------------------------------------ recovery (200k)
-def _design(summary):
-    t = {k: pl.read_parquet(p) for k, p in summary.files.items() if k != "workforce"}
-    wres = {c: V.wres_group(c) for c in V.ETHNIC_CODES}
-    def bme(col):
-        return pl.col(col).map_elements(lambda c: float(V.wres_group(c) == V.WRES_BME), return_dtype=pl.Float64)
-    pan = t["panel_members"].with_columns(b=bme("Ethnic Origin"), f=pl.col("Gender") == "Female").group_by(
-        "Vacancy Reference").agg(diverse_panel=(pl.col("b").max() > 0) & pl.col("f").any())
-    mgr = t["hiring_managers"].select(pl.col("Manager Ref").alias("Recruiting Manager Ref"),
-                                      bme("Ethnic Origin").alias("manager_bme"))
-    vac = t["vacancies"].join(pan, on="Vacancy Reference").join(mgr, on="Recruiting Manager Ref").select(
-        "Vacancy Reference",
-        pl.col("diverse_panel").cast(pl.Float64),
-        (pl.col("Advert Date").str.to_date("%d/%m/%Y") >= pl.date(2022, 6, 1)).cast(pl.Float64).alias("post_programme"),
-        (pl.col("CEO Letter Required") == "Y").cast(pl.Float64).alias("letter_to_ceo"), "manager_bme")
-    app = t["applications"].join(vac, on="Vacancy Reference").with_columns(
-        bme=bme("Ethnic Origin"), female=(pl.col("Gender") == "Female").cast(pl.Float64),
-        internal=(pl.col("Internal Applicant") == "Y").cast(pl.Float64),
-        disability=(pl.col("Disability") == "Yes").cast(pl.Float64))
-    return app.with_columns(**{
-        V.TERM_BME_X_PANEL: pl.col("bme") * pl.col("diverse_panel"),
-        V.TERM_BME_X_POST: pl.col("bme") * pl.col("post_programme"),
-        V.TERM_BME_X_LETTER: pl.col("bme") * pl.col("letter_to_ceo"),
-        V.TERM_INTERCEPT: pl.lit(1.0)})
-
-
-def test_shortlist_stage_recovered(big_trust):
-    import statsmodels.api as sm
-    truth = json.loads((big_trust.out_dir / "truth.json").read_text(encoding="utf-8"))
-    terms = truth["models"][V.STAGE_SHORTLIST]["terms"]
-    app = _design(big_trust).filter(pl.col("Withdrawn Stage").is_null() | (pl.col("Withdrawn Stage") != "application"))
-    names = list(terms)
-    X = app.select(names).to_numpy()
-    y = (app["Shortlisted"] == "Y").cast(pl.Float64).to_numpy()
-    fit = sm.Logit(y, X).fit(disp=0)
-    for name, est in zip(names, fit.params):
-        assert abs(est - terms[name]) < 0.1, (name, est, terms[name])
-
-
-def test_offer_stage_recovered(big_trust):
-    from statsmodels.discrete.conditional_models import ConditionalLogit
-    truth = json.loads((big_trust.out_dir / "truth.json").read_text(encoding="utf-8"))
-    terms = truth["models"][V.STAGE_OFFER]["terms"]
-    app = _design(big_trust).filter((pl.col("Interviewed") == "Y") & (
-        pl.col("Withdrawn Stage").is_null() | (pl.col("Withdrawn Stage") != "interview")))
-    # groups with variation in the outcome only
-    app = app.with_columns(o=(pl.col("Offered") == "Y").cast(pl.Float64)).filter(
-        (pl.col("o").sum().over("Vacancy Reference") > 0)
-        & (pl.col("o").sum().over("Vacancy Reference") < pl.len().over("Vacancy Reference")))
-    names = list(terms)
-    groups = app["Vacancy Reference"].rank("dense").to_numpy()
-    fit = ConditionalLogit(app["o"].to_numpy(), app.select(names).to_numpy(), groups=groups).fit(disp=0)
-    for name, est in zip(names, fit.params):
-        assert abs(est - terms[name]) < 0.15, (name, est, terms[name])
