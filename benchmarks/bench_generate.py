@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import json, sys, time
 sys.path.insert(0, {root!r})
-from edi_recruit.synthetic.generator import generate_trust
+from edi_recruit.synthetic import generate_trust
 t = time.perf_counter()
 s = generate_trust({out!r}, seed={seed}, applications={n}, fmt={fmt!r})
 print(json.dumps({{"seconds": time.perf_counter() - t, "rows": s.row_counts,
