@@ -1,6 +1,14 @@
-"""Quarantine and reconciliation: rows that cannot be staged (or fail a row-level
-validation rule) move to ``quarantine.<table>`` with their raw values, and
-raw = staged + quarantined is checked per table.
+"""Quarantine and reconciliation: the one home of both.
+
+Rows that cannot be staged (ingest: malformed lines, unparseable values) or that
+fail a row-level validation rule (the gate, :mod:`tasks.validation.gate`) move
+from ``staging.<table>`` to ``quarantine.<table>`` with their raw values as JSON
+(``sql/ops/quarantine/``); a row keeps the first reason it was quarantined for.
+Reconciliation checks raw (the current extract set) = staged + quarantined per
+table.
+
+Callers own the transaction; nothing here commits.  Rows are never deleted from
+raw, and the landed files are never touched.
 """
 from __future__ import annotations
 
@@ -9,17 +17,32 @@ from tasks.warehouse.connection import table_exists
 from tasks.warehouse.sql import run_sql, sql_text
 
 
+def ensure_quarantine(con, table: str) -> None:
+    """Create ``quarantine.<table>`` if it does not exist."""
+    run_sql(con, "ops/quarantine/create", table=table)
+
+
+def clear_quarantine(con, table: str) -> None:
+    """Empty ``quarantine.<table>`` (creating it first): staging is being rebuilt from raw."""
+    ensure_quarantine(con, table)
+    run_sql(con, "ops/quarantine/clear", table=table)
+
+
 def quarantine(con, table: str, rows_relation: str) -> None:
     """Move rows (a relation of _sha256, _row_number, expectation, reason) from staging to quarantine."""
-    run_sql(con, "ops/quarantine/create", table=table)
+    ensure_quarantine(con, table)
     run_sql(con, "ops/quarantine/move_rows", table=table, rows=rows_relation)
 
 
 def reconcile(con, tables: list[str] | None = None) -> list[dict]:
-    """raw (current set) = staging + quarantine, per table."""
+    """raw (current set) = staging + quarantine, per table.
+
+    Returns one dict per table: ``table_name``, ``raw_rows``, ``staged_rows``,
+    ``quarantined_rows`` and ``balanced``.
+    """
     out = []
     for t in tables or list(CANONICAL_TABLES):
-        run_sql(con, "ops/quarantine/create", table=t)
+        ensure_quarantine(con, t)
         r = con.execute(sql_text("ops/quarantine/reconcile", table=t), {"table_name": t}).fetchone()
         rec = {"table_name": r[0], "raw_rows": int(r[1]), "staged_rows": int(r[2]), "quarantined_rows": int(r[3])}
         rec["balanced"] = rec["raw_rows"] == rec["staged_rows"] + rec["quarantined_rows"]
@@ -28,6 +51,7 @@ def reconcile(con, tables: list[str] | None = None) -> list[dict]:
 
 
 def quarantine_count(con) -> int:
+    """Rows in quarantine over every canonical table (a term of the marts' fingerprint)."""
     total = 0
     for t in CANONICAL_TABLES:
         if table_exists(con, f"quarantine.{t}"):
