@@ -1,8 +1,7 @@
-"""The validation gate on a clean generated trust, and its policies."""
+"""The validation gate on a clean generated trust: results, drift, quarantine, critical stops, mappings."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
@@ -10,18 +9,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from tasks.core import vocabulary as V
 from tasks.core.paths import PROJECT_ROOT
 from tasks.ingest.staging import ingest_extracts
-from tasks.validation.gate import (
-    FORMULA_PATTERN,
-    SEVERITIES,
-    VALIDATION_ORDER,
-    ValidationCritical,
-    load_suite_file,
-    resolve_suite,
-    validate,
-)
+from tasks.validation.gate import ValidationCritical, validate
+from tasks.validation.rules import VALIDATION_ORDER, load_suite_file
 
 AS_OF = "2024-01"
 ROOT = PROJECT_ROOT
@@ -39,61 +30,6 @@ def clean(tmp_path_factory):
     ingest_extracts(ex, db)
     out = validate(str(db), "clean-1", as_of=AS_OF, out_dir=str(base / "out"))
     return {"dir": ex, "db": db, "out": out, "base": base}
-
-
-# ---------------------------------------------------------------- the suites as code
-def test_every_staged_table_has_a_suite_with_documented_severities():
-    assert set(VALIDATION_ORDER) == set(V.CANONICAL_TABLES)
-    for table in VALIDATION_ORDER:
-        doc = json.loads((ROOT / "expectations" / f"{table}.json").read_text())
-        assert doc["name"] == table
-        names = [e["meta"]["name"] for e in doc["expectations"]]
-        assert len(names) == len(set(names)), table
-        for e in doc["expectations"]:
-            assert e["meta"]["severity"] in SEVERITIES, (table, e["meta"]["name"])
-            assert e["meta"]["reason"] and e["meta"]["action"], (table, e["meta"]["name"])
-            if e["meta"]["severity"] == "row-level":  # row-level needs offending rows: a column map expectation
-                assert e["type"].startswith("expect_column_values_"), (table, e["meta"]["name"])
-
-
-def test_placeholders_resolve_to_the_vocabulary_and_params():
-    doc = load_suite_file("vacancies")
-    configs, skipped = resolve_suite(doc, {"row_count_min": None, "row_count_max": None})
-    assert skipped == ["row_count_drift"]
-    band = next(c for c in configs if c["meta"]["name"] == "band_valid")
-    assert band["kwargs"]["value_set"] == list(V.SENIOR_BANDS)
-    doc = load_suite_file("applications")
-    configs, _ = resolve_suite(doc, {"known_ethnicity_min_share": 0.8, "row_count_min": 1, "row_count_max": 2})
-    eth = next(c for c in configs if c["meta"]["name"] == "ethnic_code_valid")
-    assert eth["kwargs"]["regex"] == V.ETHNIC_CODE_PATTERN
-    share = next(c for c in configs if c["meta"]["name"] == "unknown_ethnicity_share")
-    assert share["kwargs"]["mostly"] == 0.8 and share["kwargs"]["value_set"] == [0.0]
-
-
-def test_ethnic_code_pattern_accepts_main_extended_and_unknown_codes():
-    pat = re.compile(V.ETHNIC_CODE_PATTERN)
-    for ok in ("A", "N", "Z", "99", "CA", "LH", "S1"):
-        assert pat.match(ok), ok
-    for bad in ("Q9", "I", "O", "ZZ", "AAA", "White British", "9"):
-        assert not pat.match(bad), bad
-
-
-def test_formula_pattern():
-    pat = re.compile(FORMULA_PATTERN)
-    for text in ('=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(A1)", "-2+3+cmd|x", "  =1+1"):
-        assert pat.search(text), text
-    for text in ("Good candidate.", "- strong leadership", "Score 3-4 overall"):
-        assert not pat.search(text), text
-
-
-def test_docs_list_every_expectation_with_its_severity():
-    doc = (ROOT / "docs" / "data-quality.md").read_text()
-    for table in VALIDATION_ORDER:
-        for e in load_suite_file(table)["expectations"]:
-            line = f"`{table}.{e['meta']['name']}`"
-            assert line in doc, line
-            row = next(l for l in doc.splitlines() if line in l)
-            assert e["meta"]["severity"] in row, line
 
 
 # ---------------------------------------------------------------- a clean trust
@@ -201,3 +137,36 @@ def test_critical_stop_rolls_back_and_records_reasons(clean, tmp_path):
         assert rows == [("critical", False, "stopped the run")]
     finally:
         con.close()
+
+
+def test_the_gate_checks_headers_against_the_mappings_the_run_used(clean, tmp_path):
+    """A run with a custom mapping validates against that mapping, not the files in mappings/."""
+    ex = tmp_path / "extracts"
+    shutil.copytree(clean["dir"], ex)
+    path = ex / "interview_scores.csv"
+    header, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    assert '"Score"' in header or ",Score," in header
+    path.write_text(header.replace("Score,", "Panel Score,", 1).replace('"Score"', '"Panel Score"', 1) + "\n" + rest,
+                    encoding="utf-8")
+    custom = tmp_path / "my_trac.yaml"
+    trac = (ROOT / "mappings" / "trac.yaml").read_text(encoding="utf-8")
+    custom.write_text(trac.replace('"Score": score', '"Panel Score": score'), encoding="utf-8")
+    mapping_paths = [custom, ROOT / "mappings" / "esr.yaml"]
+    db = tmp_path / "edi.duckdb"
+    ingest_extracts(ex, db, mapping_paths=mapping_paths)
+
+    def unmapped(out) -> dict:
+        v = out.tables["validation"].filter(pl.col("expectation") == "no_unmapped_columns")
+        return {r["suite"]: (r["success"], r["column_name"]) for r in v.iter_rows(named=True)}
+
+    used = validate(str(db), "custom", as_of=AS_OF, out_dir=str(tmp_path / "out"), data_docs=False,
+                    mapping_paths=mapping_paths)
+    assert unmapped(used)["interview_scores"] == (True, "")
+    assert all(ok for ok, _ in unmapped(used).values())
+    # the default (every file in mappings/) does not know the renamed header
+    default = validate(str(db), "default", as_of=AS_OF, out_dir=str(tmp_path / "out"), data_docs=False)
+    assert unmapped(default)["interview_scores"] == (False, "Panel Score")
+    # mappings the run names must load
+    with pytest.raises(ValidationCritical, match="the run's mappings could not be read"):
+        validate(str(db), "missing", as_of=AS_OF, out_dir=str(tmp_path / "out"), data_docs=False,
+                 mapping_paths=[tmp_path / "nope.yaml"])
