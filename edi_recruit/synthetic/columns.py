@@ -19,9 +19,9 @@ def take(values: pa.Array, idx) -> pa.Array:
     return values.take(pa.array(np.asarray(idx, dtype=np.int64)))
 
 
-def digits(rng, n, k) -> pa.Array:
-    """``n`` random strings of ``k`` decimal digits (leading zeros kept)."""
-    return pc.utf8_lpad(pa.array(rng.integers(0, 10 ** k, n, dtype=np.int64)).cast(pa.string()), k, "0")
+def digits(rng, n, *, width: int) -> pa.Array:
+    """``n`` random strings of ``width`` decimal digits (leading zeros kept)."""
+    return pc.utf8_lpad(pa.array(rng.integers(0, 10 ** width, n, dtype=np.int64)).cast(pa.string()), width, "0")
 
 
 def ref(prefix: str, ints, width: int) -> pa.Array:

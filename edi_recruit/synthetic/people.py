@@ -120,9 +120,9 @@ def draw_titles(rng, female):
 def draw_phones(rng, n) -> pa.Array:
     """UK phone numbers: mobile (80%), +44 mobile (10%) or London landline (10%)."""
     kind = pick(rng, [0.8, 0.1, 0.1], n)
-    mob = join(pa.scalar("07"), digits(rng, n, 3), pa.scalar(" "), digits(rng, n, 6))
-    intl = join(pa.scalar("+44 7"), digits(rng, n, 3), pa.scalar(" "), digits(rng, n, 6))
-    lon = join(pa.scalar("020 "), digits(rng, n, 4), pa.scalar(" "), digits(rng, n, 4))
+    mob = join(pa.scalar("07"), digits(rng, n, width=3), pa.scalar(" "), digits(rng, n, width=6))
+    intl = join(pa.scalar("+44 7"), digits(rng, n, width=3), pa.scalar(" "), digits(rng, n, width=6))
+    lon = join(pa.scalar("020 "), digits(rng, n, width=4), pa.scalar(" "), digits(rng, n, width=4))
     kind_a = pa.array(kind)
     return pc.if_else(pc.equal(kind_a, 0), mob, pc.if_else(pc.equal(kind_a, 1), intl, lon))
 
