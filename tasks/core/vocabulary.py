@@ -322,13 +322,21 @@ TERM_MANAGER_FEMALE = "manager_female"
 TERM_OFFERED = "offered"
 
 
-TERM_BME_X_LETTER = "bme:letter_to_ceo"
+INTERACTION_SEP = ":"
 
 
-TERM_BME_X_PANEL = "bme:diverse_panel"
+def interaction(a: str, b: str) -> str:
+    """Term of an interaction, e.g. ``bme:letter_to_ceo``."""
+    return f"{a}{INTERACTION_SEP}{b}"
 
 
-TERM_BME_X_POST = "bme:post_programme"
+TERM_BME_X_LETTER = interaction(TERM_BME, TERM_LETTER_TO_CEO)  # "bme:letter_to_ceo"
+
+
+TERM_BME_X_PANEL = interaction(TERM_BME, TERM_DIVERSE_PANEL)  # "bme:diverse_panel"
+
+
+TERM_BME_X_POST = interaction(TERM_BME, TERM_POST_PROGRAMME)  # "bme:post_programme"
 
 
 TERM_LEVEL_CHANGE = "level_change"
@@ -363,19 +371,33 @@ def age_band_term(age_band: str) -> str:
 
 def topic_term(theme: str) -> str:
     """Term for a planted/estimated shift in the share of a theme, e.g. ``bme:theme=experience_readiness``."""
-    return f"bme:theme={theme}"
+    return interaction(TERM_BME, f"theme={theme}")
+
+
+CONTRAST_SEP = "@"
+
+
+CONTRAST_PREFIX = f"{TERM_BME}{CONTRAST_SEP}"  # "bme@": every BME-vs-White contrast term starts with it
+
+
+CONTRAST_LEVELS: tuple[int, ...] = (1, 0)  # levels of a binary feature a contrast is reported at, in order
 
 
 def contrast_term(feature: str, level: int) -> str:
     """BME-vs-White contrast within a level of a programme feature, e.g. ``bme@letter_to_ceo=1``."""
-    return f"bme@{feature}={level}"
+    return f"{CONTRAST_PREFIX}{feature}={level}"
 
 
-INTERACTION_SEP = ":"
+def contrast_terms(features: tuple[str, ...], levels: tuple[int, ...] = CONTRAST_LEVELS) -> tuple[str, ...]:
+    """Contrast terms feature by feature, each at every level in order, e.g.
+    ``(bme@letter_to_ceo=1, bme@letter_to_ceo=0, bme@diverse_panel=1, bme@diverse_panel=0)``."""
+    return tuple(contrast_term(f, level) for f in features for level in levels)
 
 
-def interaction(a: str, b: str) -> str:
-    return f"{a}{INTERACTION_SEP}{b}"
+ANALYSIS_MAIN = "main"  # the ``analysis`` label of the main (unstratified) models in odds_ratios
+
+
+TOTAL_LABEL = "All"  # the margin label of band and wres_group in funnel_counts
 
 
 # Competency themes of the free text (generator phrase bank and topic labels)

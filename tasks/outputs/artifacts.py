@@ -1,8 +1,10 @@
 """What a run shows in the Prefect UI: artifacts built from PUBLISHED tables only.
 
 The builders here are pure functions over polars frames read from
-``published.<name>`` (disclosure-controlled; they carry pseudonymous codes and
-aggregate figures only, never personal data).  The flow
+``published.<name>`` through :mod:`tasks.outputs.published` (disclosure-controlled;
+they carry pseudonymous codes and aggregate figures only, never personal data).
+Term names (``bme``, ``bme:letter_to_ceo``, the ``bme@`` contrasts) come from
+:mod:`tasks.core.vocabulary`.  The flow
 (flows/monthly_evaluation.py) calls :func:`build_run_artifacts` and hands the
 result to thin Prefect calls (:func:`emit`).
 
@@ -26,7 +28,9 @@ from pathlib import Path
 
 import polars as pl
 
-from tasks.core.vocabulary import INTERACTION_TERMS, TERM_BME
+from tasks.core.vocabulary import ANALYSIS_MAIN, CONTRAST_PREFIX, INTERACTION_TERMS, TERM_BME, TOTAL_LABEL
+from tasks.outputs import published
+from tasks.outputs.report.format import cols
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +56,7 @@ KEY_BACKFILL_PROGRESS = "backfill-progress"
 RUN_ARTIFACT_KEYS: tuple[str, ...] = (KEY_SUMMARY, KEY_ODDS_RATIOS, KEY_WRES_BY_BAND, KEY_LINKS)
 
 
-ANALYSIS_MAIN = "main"
-
-
 KEY_TERMS: tuple[str, ...] = (TERM_BME, *INTERACTION_TERMS)
-
-
-CONTRAST_PREFIX = "bme@"
 
 
 WRES_NON_ADVERSE = (0.80, 1.25)
@@ -102,15 +100,11 @@ def _ci(lo, hi) -> str:
     return f"{_num(lo)}–{_num(hi)}"
 
 
-def _has(df: pl.DataFrame | None, *cols: str) -> bool:
-    return df is not None and df.height > 0 and all(c in df.columns for c in cols)
-
-
 # ---------------------------------------------------------------- tables
 def key_odds_ratios(odds: pl.DataFrame | None) -> list[dict]:
     """Rows of the key odds ratios: the BME term, its interactions with the
     programme features, and the BME contrasts within features, from the main models."""
-    if not _has(odds, "stage", "term", "odds_ratio"):
+    if not cols(odds, "stage", "term", "odds_ratio"):
         return []
     df = odds
     if "analysis" in df.columns:
@@ -130,7 +124,7 @@ def key_odds_ratios(odds: pl.DataFrame | None) -> list[dict]:
 
 def wres_by_band(wres: pl.DataFrame | None) -> list[dict]:
     """WRES indicator 2 by band (and overall), as published."""
-    if not _has(wres, "scope", "scope_value", "relative_likelihood"):
+    if not cols(wres, "scope", "scope_value", "relative_likelihood"):
         return []
     df = wres.filter(pl.col("scope").is_in(["overall", "band"]))
     order = pl.when(pl.col("scope") == "overall").then(1).otherwise(0)
@@ -152,7 +146,7 @@ def wres_by_band(wres: pl.DataFrame | None) -> list[dict]:
 
 # ---------------------------------------------------------------- summary
 def _wres_sentence(wres: pl.DataFrame | None) -> str | None:
-    if not _has(wres, "scope", "relative_likelihood"):
+    if not cols(wres, "scope", "relative_likelihood"):
         return None
     overall = wres.filter(pl.col("scope") == "overall")
     if overall.height == 0:
@@ -170,7 +164,7 @@ def _wres_sentence(wres: pl.DataFrame | None) -> str | None:
 
 
 def _bme_sentences(odds: pl.DataFrame | None) -> list[str]:
-    if not _has(odds, "stage", "term", "odds_ratio"):
+    if not cols(odds, "stage", "term", "odds_ratio"):
         return []
     df = odds
     if "analysis" in df.columns:
@@ -190,9 +184,9 @@ def _bme_sentences(odds: pl.DataFrame | None) -> list[str]:
 
 
 def _funnel_sentence(counts: pl.DataFrame | None) -> str | None:
-    if not _has(counts, "band", "wres_group", "applications", "appointed"):
+    if not cols(counts, "band", "wres_group", "applications", "appointed"):
         return None
-    tot = counts.filter((pl.col("band") == "All") & (pl.col("wres_group") == "All"))
+    tot = counts.filter((pl.col("band") == TOTAL_LABEL) & (pl.col("wres_group") == TOTAL_LABEL))
     if tot.height == 0:
         return None
     r = tot.row(0, named=True)
@@ -268,17 +262,11 @@ def backfill_markdown(rows: list[dict]) -> str:
 
 # ---------------------------------------------------------------- reading published tables
 def load_published(db: str, run_id: str, names: tuple[str, ...] = ARTIFACT_TABLES) -> dict[str, pl.DataFrame]:
-    """The run's rows of the published tables the artifacts use (missing tables are skipped)."""
-    from tasks.warehouse.connection import reading, table_exists
-    from tasks.warehouse.sql import run_sql, to_polars
+    """The run's rows of the published tables the artifacts use (missing tables are skipped).
 
-    out: dict[str, pl.DataFrame] = {}
-    with reading(db) as con:
-        for name in names:
-            if table_exists(con, f"published.{name}"):
-                rel = run_sql(con, "queries/published/select_run", {"run_id": run_id}, table=f"published.{name}")
-                out[name] = to_polars(rel)
-    return out
+    Read by :func:`tasks.outputs.published.load_published`, the outputs' one reader.
+    """
+    return published.load_published(db, run_id, names)
 
 
 # ---------------------------------------------------------------- Prefect (thin)

@@ -8,7 +8,7 @@ Per run, under ``<out_dir>/<run_id>/``:
 * ``<run_id>_published.xlsx``: one sheet per table (names cut to 31
   characters and made unique).
 
-Only ``published.*`` tables are exported.  In the CSV and XLSX files, text
+Only ``published.*`` tables are exported, read through :mod:`tasks.outputs.published`.  In the CSV and XLSX files, text
 cells beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are
 prefixed with a single quote so a spreadsheet never evaluates them as a
 formula (OWASP "CSV injection").  In the XLSX, published counts (text such as
@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from tasks.outputs.report.page import load_run
+from tasks.outputs.published import load_run
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from fake_warehouse import build_fake_warehouse
 from python_calamine import CalamineWorkbook
 
 from tasks.outputs.export import export_run, neutralise, sheet_names
-from tasks.outputs.report.page import load_run
+from tasks.outputs.published import load_run
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ def outputs(warehouse, generated_trust, tmp_path_factory):
     tables = load_published(str(db), RUN_ID)
     arts = build_run_artifacts("2024-01", RUN_ID, tables, db=str(db), report=str(report), exports=exports["dir"])
     art_text = "\n".join((a.markdown or "") + "\n" + repr(a.table or "") for a in arts)
-    from tasks.outputs.report.page import load_run
+    from tasks.outputs.published import load_run
 
     _, _, published, _ = load_run(db, RUN_ID)
     return {"published": published, "report": report.read_text(encoding="utf-8"), "exports": exports,

@@ -7,7 +7,8 @@ import polars as pl
 import pytest
 from fake_warehouse import build_fake_warehouse, fake_results
 
-from tasks.outputs.report.page import SECTION_IDS, fmt, num, render_report
+from tasks.outputs.report.format import fmt, num
+from tasks.outputs.report.page import SECTION_IDS, render_report
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,66 @@
+"""Sections 11-13: data quality, methods and caveats, run metadata.
+
+Reads published validation, quarantine_summary and disclosure_log (through the
+policy of :class:`tasks.outputs.published.PublishedRun`) and the run's
+registry row.  The methods text summarises docs/methods.md; it states no figure.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import polars as pl
+
+from tasks.outputs.report.format import NA, cols, esc, html_table, not_available
+from tasks.outputs.report.sections.base import Ctx
+
+
+def section_quality(c: Ctx) -> str:
+    v, q = c.get("validation"), c.get("quarantine_summary")
+    if v is None and q is None:
+        return not_available("validation", "quarantine_summary")
+    out = []
+    if v is not None:
+        out.append("<h3>Validation summary</h3>")
+        if cols(v, "success"):
+            ok = v.filter(pl.col("success").cast(pl.Utf8).is_in(["true", "True", "1"])).height
+            out.append(f"<p>{ok} of {v.height} expectations met.</p>")
+        out.append(html_table(v))
+    if q is not None:
+        out.append("<h3>Quarantined rows by reason</h3>" + html_table(q))
+    return "".join(out)
+
+
+def section_methods(c: Ctx) -> str:
+    pol = c.policy
+    return f"""
+<h3>What the figures are</h3>
+<ul>
+<li><b>Funnel counts</b>: applications to senior posts (bands 8a-VSM) and how many were shortlisted, interviewed, offered and appointed, by WRES ethnicity group (White; BME; Unknown = not stated or not known).</li>
+<li><b>Odds ratios</b>: logistic models of each stage, BME vs White, adjusted for band, sex, internal status and other features; standard errors clustered by vacancy; q-values control the false discovery rate (Benjamini-Hochberg). Contrasts give the BME-White gap with and without a letter to the CEO and a diverse panel.</li>
+<li><b>WRES indicator 2</b>: relative likelihood of White shortlisted applicants being appointed compared with BME shortlisted applicants; 1 is parity, the non-adverse band is 0.80-1.25; applicants of unknown ethnicity and those who declined an offer are left out (NHS England technical guidance).</li>
+<li><b>Adverse impact</b>: each group's selection rate divided by the highest group's (four-fifths rule, 29 CFR 1607.4(D)), with Fisher's exact test and shortfall; intersectional groups (ethnicity × sex) as in NYC Local Law 144 audits.</li>
+<li><b>Text</b>: topics and tone of redacted interview assessments; adjusted comparisons control for the offer, interview score and band.</li>
+<li><b>Representation</b>: BME share by band against the Model Employer target (the organisation's BME workforce share; NHS England 2019).</li>
+<li><b>Interrupted time series</b>: segmented regression of the BME share of appointments around the programme start, Newey-West standard errors.</li>
+</ul>
+<h3>Caveats</h3>
+<ul>
+<li>These are observational comparisons: differences may reflect factors not recorded in the extracts.</li>
+<li>Senior-grade numbers are small: many cells are suppressed and intervals are wide. "Not significant" is not evidence of no difference.</li>
+<li>Statistics that could reveal a suppressed count (rates, relative likelihoods and impact ratios built from it) are withheld; regression estimates are shown but flagged when based on fewer than 10 events.</li>
+<li>National WRES figures cover all bands of all trusts and are context, not a like-for-like benchmark.</li>
+</ul>
+<h3>Disclosure control</h3>
+<p>Policy <b>{esc(pol.get('policy_version', NA))}</b>: {esc(pol.get('policy_summary', 'not recorded'))}.</p>
+<p class="note">Full methods: docs/methods.md in the project repository.</p>"""
+
+
+def section_metadata(c: Ctx) -> str:
+    r, pol = c.run, c.policy
+    items = [("run_id", r.get("run_id")), ("as_of", r.get("as_of")), ("flow", r.get("flow")), ("status", r.get("status")),
+             ("started_at", r.get("started_at")), ("finished_at", r.get("finished_at")),
+             ("code version", r.get("code_version")), ("input hash (SHA-256)", r.get("input_sha256")),
+             ("SDC policy version", pol.get("policy_version")), ("SDC policy hash", pol.get("policy_sha256")),
+             ("published tables", ", ".join(pol.get("tables", [])) or NA),
+             ("report generated", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))]
+    return "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(NA if v is None else v)}</dd>" for k, v in items) + "</dl>"

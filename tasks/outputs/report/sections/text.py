@@ -1,0 +1,79 @@
+"""Sections 6-7: topics in assessment text and sentiment by group.
+
+Reads published topics, topic_prevalence, sentiment_by_group and text_effects
+(docs/methods.md section 2, Free text).  Never shows a document or a sentence: only
+published aggregates.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from tasks.core.vocabulary import TERM_BME
+from tasks.outputs.report.charts import bars_svg, forest_svg, legend
+from tasks.outputs.report.css import PALETTE
+from tasks.outputs.report.format import cols, html_table, not_available, num, pct
+from tasks.outputs.report.sections.base import Ctx, flag_text
+
+
+def section_topics(c: Ctx) -> str:
+    t, p = c.get("topics"), c.get("topic_prevalence")
+    if t is None and p is None:
+        return not_available("topics", "topic_prevalence")
+    out = []
+    if t is not None:
+        keep = [k for k in ("source", "topic_id", "label", "theme", "top_terms", "prevalence", "coherence", "k",
+                            "n_dominant", "tone") if k in t.columns]
+        out.append("<h3>Topics and their top terms</h3>" + html_table(t, keep))
+    if cols(p, "topic_id", "level", "mean"):
+        sub = p
+        if "variable" in p.columns:
+            for var in ("candidate_wres_group", "wres_group"):
+                if (p["variable"] == var).any():
+                    sub = p.filter(pl.col("variable") == var)
+                    break
+        if "source" in sub.columns and (sub["source"] == "assessments").any():
+            sub = sub.filter(pl.col("source") == "assessments")  # letters have their own topics, in the table
+        levels = [lv for lv in dict.fromkeys(sub["level"].to_list()) if lv is not None]
+        labels = {}
+        if cols(t, "topic_id", "label"):
+            tt = t.filter(pl.col("source") == "assessments") if "source" in t.columns else t
+            labels = {r["topic_id"]: r["label"] for r in tt.iter_rows(named=True)}
+        rows = []
+        for r in sub.sort("topic_id", "level").iter_rows(named=True):
+            color = PALETTE[levels.index(r["level"]) % len(PALETTE)] if r["level"] in levels else PALETTE[0]
+            rows.append({"label": f"{labels.get(r['topic_id'], 'topic ' + str(r['topic_id']))[:32]} · {r['level']}",
+                         "value": num(r["mean"]), "color": color})
+        out.append("<h3>Topic prevalence in assessments by candidate ethnicity</h3>" + legend([(str(lv), PALETTE[i % len(PALETTE)]) for i, lv in enumerate(levels)])
+                   + bars_svg(rows, "Mean topic share by group", value_fmt=pct))
+        out.append(html_table(p, [k for k in ("source", "variable", "level", "topic_id", "n", "mean", "ci_low", "ci_high",
+                                              "p_value", "q_value", "sdc_flags") if k in p.columns], max_rows=120))
+    return "".join(out)
+
+
+def section_sentiment(c: Ctx) -> str:
+    s, e = c.get("sentiment_by_group"), c.get("text_effects")
+    if s is None and e is None:
+        return not_available("sentiment_by_group", "text_effects")
+    out = []
+    if cols(e, "outcome", "adjustment", "estimate", "term"):
+        sub = e.filter((pl.col("outcome") == "sentiment") & (pl.col("term") == TERM_BME))
+        rows = [{"label": f"{r.get('source', '')} · {r['adjustment']}", "est": num(r["estimate"]), "lo": num(r.get("ci_low")),
+                 "hi": num(r.get("ci_high")), "color": PALETTE[0] if r["adjustment"] == "unadjusted" else PALETTE[2],
+                 "hollow": bool(flag_text(r.get("sdc_flags")))} for r in sub.iter_rows(named=True)]
+        out.append("<h3>BME - White difference in assessment tone, unadjusted and adjusted</h3>")
+        out.append(forest_svg(rows, "BME coefficient on sentiment, unadjusted vs adjusted", log_scale=False, ref=0.0,
+                              xlabel="difference in mean sentiment (BME - White)"))
+        out.append('<p class="note">Adjusted: controlling for the offer, the normalised interview score and band '
+                   "(standard errors clustered by vacancy).</p>")
+        out.append(html_table(e, [k for k in ("source", "outcome", "term", "adjustment", "estimate", "ci_low", "ci_high",
+                                              "p_value", "q_value", "n", "controls", "sdc_flags") if k in e.columns], max_rows=60))
+    if cols(s, "level", "mean"):
+        doc = s.filter(pl.col("topic_id").is_null()) if "topic_id" in s.columns else s
+        rows = [{"label": f"{r.get('source', '')} · {r.get('variable', '')}={r['level']}", "est": num(r["mean"]),
+                 "lo": num(r.get("ci_low")), "hi": num(r.get("ci_high")), "hollow": bool(flag_text(r.get("sdc_flags")))}
+                for r in doc.iter_rows(named=True)]
+        out.append("<h3>Mean document sentiment by group (unadjusted)</h3>")
+        out.append(forest_svg(rows, "Mean sentiment by group", log_scale=False, ref=None, xlabel="mean sentiment"))
+        out.append(html_table(doc, [k for k in ("source", "variable", "level", "n", "mean", "ci_low", "ci_high", "p_value",
+                                                "q_value", "sdc_flags") if k in doc.columns]))
+    return "".join(out)
