@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 from result_files import write_results_parquet
 
+from tasks.core.vocabulary import ANALYSIS_MAIN, TERM_BME, TERM_DIVERSE_PANEL, TERM_LETTER_TO_CEO, contrast_term
 from tasks.privacy.disclosure import load_policy
 from tasks.publish import registry
 from tasks.publish.writer import publish_run
@@ -32,8 +33,8 @@ def fake_results(seed: int = 3) -> dict[str, pl.DataFrame]:
             apps.append((band, g, int(s), int(i), int(o), int(a)))
     af = pl.DataFrame(apps, schema=["band", "wres_group", "shortlisted", "interviewed", "offered", "appointed"], orient="row")
     odds = pl.DataFrame({
-        "analysis": ["main"] * 6, "stage": ["shortlist"] * 3 + ["appoint_from_shortlist"] * 3, "model": ["logit"] * 6,
-        "term": ["bme", "bme@letter_to_ceo=1", "bme@diverse_panel=1"] * 2,
+        "analysis": [ANALYSIS_MAIN] * 6, "stage": ["shortlist"] * 3 + ["appoint_from_shortlist"] * 3, "model": ["logit"] * 6,
+        "term": [TERM_BME, contrast_term(TERM_LETTER_TO_CEO, 1), contrast_term(TERM_DIVERSE_PANEL, 1)] * 2,
         "estimate": [-0.4, -0.1, -0.2, -0.5, -0.3, 0.1], "std_error": [0.1, 0.2, 0.2, 0.25, 0.4, 0.5],
         "odds_ratio": [0.67, 0.9, 0.82, 0.61, 0.74, 1.1], "ci_low": [0.55, 0.61, 0.55, 0.37, 0.34, 0.41],
         "ci_high": [0.82, 1.33, 1.21, 0.99, 1.62, 2.9], "p_value": [0.001, 0.6, 0.3, 0.04, 0.45, 0.84],
