@@ -103,6 +103,42 @@ def _as_policy(policy: Policy | str | Path | None) -> Policy:
     return load_policy(policy or DEFAULT_POLICY_PATH)
 
 
+def _publish_table(con: duckdb.DuckDBPyConnection, name: str, path: str, run_id: str, pol: Policy, summary: dict,
+                   *, have_registry: bool, now: datetime) -> dict | None:
+    """Append one result table, refresh its latest view, publish its protected copy; its disclosure-log row
+    (None for a restricted table, which is stored but never published).  Fills ``summary`` in place."""
+    df = pl.read_parquet(path)
+    if "run_id" in df.columns:
+        df = df.drop("run_id")
+    df = df.select(pl.lit(run_id, dtype=pl.Utf8).alias("run_id"), pl.all())
+    n_results = _write_frame(con, "results", name, df, run_id)
+    if have_registry:
+        _exec(con, "ops/publish/latest_view", view=f"results.latest_{name}", table=f"results.{name}")
+        summary["views"].append(f"results.latest_{name}")
+    if name in pol.restricted_tables:
+        summary["tables"][name] = {"results_rows": n_results, "published_rows": 0, "restricted": True}
+        return None
+    # disclosure control on what was stored (the stored types are the truth)
+    stored = fetch_frame(con, "ops/publish/read_run", {"run_id": run_id}, table=f"results.{name}")
+    protected, rep = protect_table(name, stored, pol)
+    n_pub = _write_frame(con, "published", name, protected, run_id)
+    summary["tables"][name] = {
+        "results_rows": n_results, "published_rows": n_pub,
+        "primary_suppressed": rep.primary, "secondary_suppressed": rep.secondary,
+        "rates_withheld": rep.rates_withheld, "derived_withheld": rep.derived_withheld,
+        "estimates_flagged": rep.estimates_flagged,
+    }
+    log.info("published %s: %d rows (%d primary, %d secondary suppressed)", name, n_pub, rep.primary, rep.secondary)
+    return {
+        "run_id": run_id, "table_name": name, "policy_version": pol.version,
+        "policy_sha256": pol.sha256, "policy_summary": pol.summary(),
+        "rows_published": n_pub, "count_cells": rep.count_cells,
+        "primary_suppressed": rep.primary, "secondary_suppressed": rep.secondary,
+        "rates_withheld": rep.rates_withheld, "derived_withheld": rep.derived_withheld,
+        "estimates_flagged": rep.estimates_flagged, "published_at": now,
+    }
+
+
 def publish_run(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -136,37 +172,9 @@ def publish_run(
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         log_rows = []
         for name, path in sorted(result_paths.items()):
-            df = pl.read_parquet(path)
-            if "run_id" in df.columns:
-                df = df.drop("run_id")
-            df = df.select(pl.lit(run_id, dtype=pl.Utf8).alias("run_id"), pl.all())
-            n_results = _write_frame(con, "results", name, df, run_id)
-            if have_registry:
-                _exec(con, "ops/publish/latest_view", view=f"results.latest_{name}", table=f"results.{name}")
-                summary["views"].append(f"results.latest_{name}")
-            if name in pol.restricted_tables:
-                summary["tables"][name] = {"results_rows": n_results, "published_rows": 0, "restricted": True}
-                continue
-            # disclosure control on what was stored (the stored types are the truth)
-            stored = fetch_frame(con, "ops/publish/read_run", {"run_id": run_id}, table=f"results.{name}")
-            protected, rep = protect_table(name, stored, pol)
-            n_pub = _write_frame(con, "published", name, protected, run_id)
-            summary["tables"][name] = {
-                "results_rows": n_results, "published_rows": n_pub,
-                "primary_suppressed": rep.primary, "secondary_suppressed": rep.secondary,
-                "rates_withheld": rep.rates_withheld, "derived_withheld": rep.derived_withheld,
-                "estimates_flagged": rep.estimates_flagged,
-            }
-            log_rows.append({
-                "run_id": run_id, "table_name": name, "policy_version": pol.version,
-                "policy_sha256": pol.sha256, "policy_summary": pol.summary(),
-                "rows_published": n_pub, "count_cells": rep.count_cells,
-                "primary_suppressed": rep.primary, "secondary_suppressed": rep.secondary,
-                "rates_withheld": rep.rates_withheld, "derived_withheld": rep.derived_withheld,
-                "estimates_flagged": rep.estimates_flagged, "published_at": now,
-            })
-            log.info("published %s: %d rows (%d primary, %d secondary suppressed)",
-                     name, n_pub, rep.primary, rep.secondary)
+            log_row = _publish_table(con, name, path, run_id, pol, summary, have_registry=have_registry, now=now)
+            if log_row is not None:
+                log_rows.append(log_row)
         if not have_registry and result_paths:
             log.warning("results.runs does not exist: results.latest_* views not created")
         if log_rows:
