@@ -27,3 +27,28 @@ def add_months(month: date, n: int) -> date:
 
 def month_str(d: date) -> str:
     return f"{d.year:04d}-{d.month:02d}"
+
+
+SCHEDULE_TIMEZONE = "Europe/London"
+
+
+def months_between(start: str, end: str) -> list[str]:
+    """Inclusive list of months YYYY-MM from ``start`` to ``end``."""
+    a, b = parse_month(start), parse_month(end)
+    if b < a:
+        raise ValueError(f"end {end} is before start {start}")
+    out, m = [], a
+    while m <= b:
+        out.append(month_str(m))
+        m = add_months(m, 1)
+    return out
+
+
+def previous_month(today: date | None = None) -> str:
+    """The month before ``today`` (a date or datetime; default: now in Europe/London)."""
+    if today is None:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        today = datetime.now(ZoneInfo(SCHEDULE_TIMEZONE)).date()
+    return month_str(add_months(date(today.year, today.month, 1), -1))

@@ -4,6 +4,12 @@ An analysis is a plain function ``analyse(ctx: RunContext) -> dict[str, polars.D
 It reads the marts through :mod:`tasks.warehouse` (read-only, point-in-time
 filtered by ``ctx.as_of``) and returns result tables by name, without the
 ``run_id`` column: publishing adds it and writes all tables in one transaction.
+
+The flow builds the context from the run's configuration
+(:meth:`tasks.core.config.RunConfig.run_context`); ``params`` holds the
+analysis parameters that were set (:data:`tasks.core.config.ANALYSIS_PARAMS`,
+checked and typed there), and an analysis reads them with :meth:`RunContext.param`
+and its own default.
 """
 from __future__ import annotations
 
@@ -57,6 +63,7 @@ class RunContext:
         return Path(self.out_dir) / self.run_id
 
     def param(self, name: str, default=None):
+        """An analysis parameter, or ``default`` (the analysis' own) when the run did not set it."""
         return self.params.get(name, default)
 
     def to_json(self) -> str:

@@ -53,7 +53,8 @@ def runs(harness, trust, space) -> dict:
 
 # ---------------------------------------------------------------- pure
 def test_months_between_and_skip_rule():
-    from flows.backfill import months_between, should_skip
+    from tasks.core.months import months_between
+    from tasks.publish.registry import should_skip
 
     assert months_between("2023-11", "2024-02") == ["2023-11", "2023-12", "2024-01", "2024-02"]
     assert months_between("2024-01", "2024-01") == ["2024-01"]
@@ -62,11 +63,11 @@ def test_months_between_and_skip_rule():
     params = {"as_of": "2024-01", "window": "all_to_date", "mapping": None}
     last = {"run_id": "r", "input_sha256": "abc", "code_version": "v1",
             "params_json": json.dumps(params, sort_keys=True)}
-    assert should_skip(last, "abc", "v1", dict(params))
-    assert not should_skip(last, "abd", "v1", params)                        # new extracts
-    assert not should_skip(last, "abc", "v2", params)                        # new code
-    assert not should_skip(last, "abc", "v1", {**params, "window": "last_12_months"})
-    assert not should_skip(None, "abc", "v1", params)                        # never completed
+    assert should_skip(last, input_sha256="abc", code_version="v1", params=dict(params))
+    assert not should_skip(last, input_sha256="abd", code_version="v1", params=params)        # new extracts
+    assert not should_skip(last, input_sha256="abc", code_version="v2", params=params)        # new code
+    assert not should_skip(last, input_sha256="abc", code_version="v1", params={**params, "window": "last_12_months"})
+    assert not should_skip(None, input_sha256="abc", code_version="v1", params=params)        # never completed
 
 
 # ---------------------------------------------------------------- backfill

@@ -22,6 +22,14 @@ from tasks.core.paths import PROJECT_ROOT
 AS_OF = "2024-01"
 
 
+class InjectedFailure(RuntimeError):
+    """The fault the tests inject inside the publish transaction."""
+
+
+def _inject_failure(con) -> None:
+    raise InjectedFailure("failure injected inside the publish transaction")
+
+
 @pytest.fixture(scope="module")
 def harness():
     from prefect.testing.utilities import prefect_test_harness
@@ -55,11 +63,16 @@ def failed_and_next(first_run, trust, space) -> dict:
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
     from prefect.client.schemas.sorting import FlowRunSort
 
-    from flows.monthly_evaluation import FAIL_IN_PUBLISH_ENV, InjectedFailure, monthly_evaluation
+    from flows import steps
+    from flows.monthly_evaluation import monthly_evaluation
+    from tasks.publish.complete import publish_and_complete
+
+    def failing_publish(db, run_id, result_paths, *, policy=None):
+        return publish_and_complete(db, run_id, result_paths, policy=policy, before_commit=_inject_failure)
 
     kwargs = dict(as_of=AS_OF, extracts=str(trust), db=space["db"], out_dir=space["out"], report=False, exports=False)
     mp = pytest.MonkeyPatch()
-    mp.setenv(FAIL_IN_PUBLISH_ENV, "1")
+    mp.setattr(steps, "publish_and_complete", failing_publish)
     try:
         with pytest.raises(InjectedFailure):
             monthly_evaluation(**kwargs)
@@ -83,16 +96,21 @@ def second_run(failed_and_next) -> dict:
 
 
 # ---------------------------------------------------------------- pure
-def test_previous_month_and_run_params():
-    from flows.monthly_evaluation import previous_month, run_params
+def test_previous_month_and_run_params(tmp_path):
+    from tasks.core.config import resolve_config
+    from tasks.core.months import previous_month
 
     assert previous_month(date(2024, 1, 2)) == "2023-12"
     assert previous_month(date(2023, 6, 30)) == "2023-05"
     # 06:00 on 2 March in London is still 2 March in UTC: previous month February
     assert previous_month(datetime(2024, 3, 2, 6, 0, tzinfo=timezone.utc)) == "2024-02"
-    p1 = run_params("2024-01", "2022-06", "all_to_date", ["b.yaml", "a.yaml"], None, None)
-    p2 = run_params("2024-01", "2022-06", "all_to_date", ["a.yaml", "b.yaml"], None, None)
-    assert p1 == p2 and p1["mapping"] == ["a.yaml", "b.yaml"]
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("x: 1\n")
+    b.write_text("x: 1\n")
+    common = dict(as_of="2024-01", programme_start="2022-06", window="all_to_date", env={})
+    p1 = resolve_config(mapping=[str(b), str(a)], **common).run_params()
+    p2 = resolve_config(mapping=[str(a), str(b)], **common).run_params()
+    assert p1 == p2 and p1["mapping"] == [str(a.resolve()), str(b.resolve())]
 
 
 # ---------------------------------------------------------------- one complete run
