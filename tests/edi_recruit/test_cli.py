@@ -47,6 +47,11 @@ def test_every_subcommand_has_help(name, capsys):
     (["export", "--db", "/no/such.duckdb"], "warehouse not found: /no/such.duckdb"),
     (["validate", "--db", "/no/such.duckdb", "--as-of", "2024-01"], "warehouse not found"),
     (["frobnicate"], "invalid choice"),
+    (["run", "--extracts", ".", "--db", "x.duckdb", "--param", "text_k=4"], "unknown analysis parameter 'text_k'"),
+    (["run", "--extracts", ".", "--db", "x.duckdb", "--param", "its_maxlags=few"],
+     "analysis parameter its_maxlags: expected a whole number"),
+    (["backfill", "--extracts", ".", "--db", "x.duckdb", "--start", "2024-01", "--end", "2024-02",
+      "--mapping", "/no/such.yaml"], "mapping file not found: /no/such.yaml"),
 ])
 def test_bad_input_is_one_clear_line(argv, expected, tmp_path):
     res = _run(argv, cwd=tmp_path)
@@ -55,6 +60,28 @@ def test_bad_input_is_one_clear_line(argv, expected, tmp_path):
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, res.stderr
     assert expected in lines[0]
+
+
+def test_cli_and_flow_record_the_same_parameters(tmp_path):
+    """`edi-recruit run` options and the monthly flow's parameters resolve to one configuration."""
+    from edi_recruit.commands import config_from_args
+    from flows.parameters import resolve
+
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("x: 1\n")
+    args = build_parser().parse_args([
+        "run", "--extracts", str(tmp_path), "--db", str(tmp_path / "w.duckdb"), "--as-of", "2024-01",
+        "--window", "last_12_months", "--mapping", str(mapping), "--param", "its_frequency=quarter",
+        "--param", "text_k_range=4,6", "--no-exports"])
+    from_cli = config_from_args(args).for_month(args.as_of)
+    from_flow = resolve(as_of="2024-01", extracts=str(tmp_path), db=str(tmp_path / "w.duckdb"), out_dir="out",
+                        window="last_12_months", mapping=[str(mapping)], exports=False,
+                        params={"its_frequency": "quarter", "text_k_range": [4, 6]})
+    assert from_cli == from_flow
+    assert from_cli.run_params() == from_flow.run_params()
+    assert from_cli.run_params()["params"] == {"its_frequency": "quarter", "text_k_range": [4, 6]}
+    # what the CLI hands the flow resolves to the same configuration again
+    assert resolve(as_of="2024-01", **from_cli.flow_parameters()) == from_cli
 
 
 def test_bad_effects_term_is_one_clear_line(tmp_path):

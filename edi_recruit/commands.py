@@ -1,0 +1,297 @@
+"""What each ``edi-recruit`` subcommand does (the parser and ``main`` are in edi_recruit/cli.py).
+
+Each ``cmd_<name>(args)`` takes the parsed arguments, resolves the run's
+configuration once where it runs or ingests (:func:`config_from_args`,
+tasks.core.config), calls the pipeline, prints what it made and returns an
+exit code.  A user-facing problem is raised as :class:`CliError` (printed by
+``main`` as one line).  No rules live here: they are in tasks/ and flows/.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from edi_recruit import settings as _settings  # noqa: F401  (telemetry off first)
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line."""
+
+
+# ---------------------------------------------------------------- output helpers
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def progress_display(description: str):
+    """Yield a callback(step, done, total) that drives a rich progress bar on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    quiet = os.environ.get("EDI_RECRUIT_QUIET") == "1" or not sys.stderr.isatty()
+    if quiet:
+        last = {"step": None}
+
+        def callback(step: str, done: int, total: int) -> None:
+            if step != last["step"]:
+                print(f"… {step}", file=sys.stderr, flush=True)
+                last["step"] = step
+
+        yield callback
+        return
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=_console(), transient=True) as prog:
+        tasks: dict[str, int] = {}
+
+        def callback(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = prog.add_task(f"{description}: {step}", total=max(total, 1))
+            prog.update(tasks[step], completed=done, total=max(total, 1))
+
+        yield callback
+
+
+def _require_dir(path: str, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"{what} not found: {p}")
+    if not p.is_dir():
+        raise CliError(f"{what} is not a folder: {p}")
+    return p
+
+
+def _require_file(path: str, what: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise CliError(f"{what} not found: {p}")
+    return p
+
+
+# ---------------------------------------------------------------- subcommands
+def cmd_generate(args) -> int:
+    from edi_recruit.synthetic.generator import generate_trust, load_effects
+
+    effects = load_effects(_require_file(args.effects, "effects file") if args.effects else None)
+    out = Path(args.out)
+    with progress_display("generate") as cb:
+        t0 = time.perf_counter()
+        summary = generate_trust(
+            out, seed=args.seed, applications=args.applications, effects=effects, fmt=args.format,
+            period_start=args.period_start, period_end=args.period_end,
+            programme_start=args.programme_start,
+            progress=lambda done, total: cb("writing extracts", done, total),
+        )
+    rows = ", ".join(f"{t} {n:,}" for t, n in summary.row_counts.items())
+    print(f"Generated a synthetic trust (seed {args.seed}) in {time.perf_counter() - t0:.1f}s: {rows}")
+    print(f"Extracts: {out.resolve()}  (answer key: {out.resolve() / 'truth.json'}, never read by the pipeline)")
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from tasks.ingest.for_run import require_balanced
+    from tasks.ingest.staging import ingest_extracts
+
+    _require_dir(args.extracts, "extracts folder")
+    config = config_from_args(args)
+    Path(config.db).parent.mkdir(parents=True, exist_ok=True)
+    with progress_display("ingest") as cb:
+        summary = ingest_extracts(config.extracts, config.db, mapping_paths=list(config.mapping_paths),
+                                  force=args.force, redaction_model=config.redaction_model, progress=cb)
+    print(f"Landed {len(summary.files)} files ({summary.new_files} new); extract set {summary.input_sha256[:12]}; "
+          f"staging {'rebuilt' if summary.rebuilt else 'unchanged (same files)'}")
+    for rec in summary.reconciliation:
+        mark = "ok" if rec["balanced"] else "MISMATCH"
+        print(f"  {rec['table_name']:<17} raw {rec['raw_rows']:>9,} = staged {rec['staged_rows']:>9,} "
+              f"+ quarantined {rec['quarantined_rows']:>7,}  {mark}")
+    for name in summary.ignored_files:
+        print(f"  ignored (no mapping matches): {name}")
+    require_balanced(summary.reconciliation)
+    print(f"Warehouse: {Path(args.db).resolve()}")
+    print("Next: `edi-recruit validate --db ... --as-of YYYY-MM` runs the validation gate and builds the marts "
+          "(`edi-recruit run` does ingest, validation, marts and the analyses in one go).")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from datetime import datetime, timezone
+
+    from tasks.validation.gate import ValidationCritical, print_summary, validate
+
+    _require_file(args.db, "warehouse")
+    run_id = args.run_id or "validate-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        outcome = validate(args.db, run_id, as_of=args.as_of, out_dir=args.out,
+                           unknown_ethnicity_threshold=args.unknown_ethnicity_threshold,
+                           drift_threshold=args.drift_threshold)
+    except ValidationCritical as exc:
+        raise CliError(str(exc)) from None
+    print_summary(outcome)
+    # only a warehouse that passed the gate gets analysis-ready marts
+    from tasks.marts import build_marts
+
+    build_marts(args.db, args.programme_start)
+    print(f"Marts built for programme start {args.programme_start}: {Path(args.db).resolve()}")
+    return 0
+
+
+def config_from_args(args, **explicit):
+    """The run's configuration from the command line (tasks.core.config: explicit > environment > defaults)."""
+    from tasks.core.config import parse_assignments, resolve_config
+
+    given = {"extracts": getattr(args, "extracts", None), "db": getattr(args, "db", None),
+             "out_dir": getattr(args, "out", None), "programme_start": getattr(args, "programme_start", None),
+             "window": getattr(args, "window", None), "mapping": getattr(args, "mapping", None),
+             "redaction_model": getattr(args, "redaction_model", None), "policy": getattr(args, "policy", None),
+             "report": getattr(args, "report", True), "exports": getattr(args, "exports", True),
+             "params": parse_assignments(getattr(args, "param", None))}
+    given.update(explicit)
+    return resolve_config(**given)
+
+
+def cmd_run(args) -> int:
+    _require_dir(args.extracts, "extracts folder")
+    config = config_from_args(args)
+    from flows.monthly_evaluation import monthly_evaluation
+
+    Path(config.db).parent.mkdir(parents=True, exist_ok=True)
+    _print_run_result(monthly_evaluation(as_of=args.as_of, **config.flow_parameters()))
+    return 0
+
+
+def _print_run_result(result: dict) -> None:
+    print(f"Run {result['run_id']} completed for {result['as_of']}.")
+    print(f"  warehouse:      {Path(result['db']).resolve()}  (results.* and published.* tables)")
+    print(f"  run outputs:    {Path(result['output_dir']).resolve()}")
+    for key in ("report", "exports", "data_docs"):
+        if result.get(key):
+            print(f"  {key.replace('_', ' '):<15} {Path(result[key]).resolve()}")
+
+
+def cmd_demo(args) -> int:
+    base = Path(args.workdir)
+    extracts, db, out = base / "extracts", base / "edi_recruit.duckdb", base / "out"
+    config = config_from_args(args, extracts=extracts, db=db, out_dir=out)
+    from edi_recruit.synthetic.generator import generate_trust, load_effects
+    from flows.monthly_evaluation import monthly_evaluation
+
+    if not (extracts / "applications.csv").exists() or args.regenerate:
+        with progress_display("generate") as cb:
+            generate_trust(extracts, seed=args.seed, effects=load_effects(None),
+                           progress=lambda d, t: cb("synthetic trust", d, t))
+        print(f"Generated a synthetic trust (seed {args.seed}) in {extracts.resolve()}")
+    _print_run_result(monthly_evaluation(as_of=args.as_of, **config.flow_parameters()))
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from tasks.publish.registry import list_runs
+    from tasks.warehouse.connection import reading
+
+    if not Path(args.db).exists():
+        raise CliError(f"no warehouse at {args.db}")
+    with reading(args.db) as con:
+        df = list_runs(con)
+    if getattr(args, "as_of", None):
+        df = df.filter(df["as_of"] == args.as_of)
+    if getattr(args, "status", None):
+        df = df.filter(df["status"] == args.status)
+    if df.height == 0:
+        print("No runs yet." if not (getattr(args, "as_of", None) or getattr(args, "status", None))
+              else "No runs match.")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table("run_id", "flow", "as_of", "status", "code_version", "input", "started (UTC)", "seconds", "reason")
+    for r in df.head(args.limit if getattr(args, "limit", None) else df.height).iter_rows(named=True):
+        t.add_row(r["run_id"], r["flow"], r["as_of"], r["status"], r["code_version"], (r["input_sha256"] or "")[:12],
+                  str(r["started_at"])[:19], str(r["seconds"]), (r["failure_reason"] or "")[:60])
+    Console(width=200).print(t)
+    return 0
+
+
+def cmd_backfill(args) -> int:
+    _require_dir(args.extracts, "extracts folder")
+    config = config_from_args(args)
+    from flows.backfill import backfill
+
+    Path(config.db).parent.mkdir(parents=True, exist_ok=True)
+    result = backfill(start=args.start, end=args.end, force=args.force, concurrency=args.concurrency,
+                      **config.flow_parameters())
+    print(f"Backfill {result['start']}..{result['end']}: {result['ran']} month(s) evaluated, "
+          f"{result['skipped']} unchanged and skipped (extract set {result['input_sha256'][:12]}).")
+    for row in result["months"]:
+        print(f"  {row['as_of']}  {row['action']:<8} {row.get('run_id') or ''}  {row.get('note') or ''}".rstrip())
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import signal
+
+    from edi_recruit.server import LocalPrefect
+
+    def _terminate(signum, frame):  # a service manager's stop: clean up like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    home = Path(args.home).resolve()
+    lp = LocalPrefect(home, args.port)
+    print(f"Starting the Prefect server on 127.0.0.1:{args.port} (state in {home / 'prefect.db'}) …", flush=True)
+    try:
+        lp.start(log_dir=home / "logs", with_worker=not args.no_worker, reuse=True)
+        print(f"Prefect UI: {lp.ui}")
+        print("Deployments: monthly-evaluation (cron 0 6 2 * *, Europe/London), backfill (manual)")
+        print(f"Work pool: edi-recruit (process){'; worker running' if not args.no_worker else ''}.  "
+              f"Logs: {home / 'logs'}.  Ctrl-C stops it.", flush=True)
+        while True:
+            for name, proc in (("server", lp.server), ("worker", lp.worker)):
+                if proc is not None and proc.poll() is not None:
+                    raise CliError(f"the Prefect {name} stopped (exit {proc.returncode}); see {home / 'logs'}")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("Stopping …", file=sys.stderr)
+    finally:
+        lp.stop()
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from tasks.publish.run_diff import diff_runs, format_diff
+
+    _require_file(args.db, "warehouse")
+    d = diff_runs(args.db, args.run_a, args.run_b, schema="published" if args.published else "results",
+                  abs_tol=args.tolerance, rel_tol=args.tolerance)
+    print(format_diff(d, max_rows=args.max_rows))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from tasks.outputs.report.page import render_report
+
+    _require_file(args.db, "warehouse")
+    path = render_report(args.db, run_id=args.run_id, out_path=args.out)
+    print(f"Report: {Path(path).resolve()}  (self-contained HTML: opens offline, published tables only)")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from tasks.outputs.export import export_run
+
+    _require_file(args.db, "warehouse")
+    result = export_run(args.db, run_id=args.run_id, out_dir=args.out)
+    print("Exports of the published (disclosure-controlled) tables:")
+    print(f"  run_id   {result.get('run_id')}")
+    for key, value in result.items():
+        if key == "run_id":
+            continue
+        if isinstance(value, (str, Path)):
+            print(f"  {key:<8} {Path(value).resolve()}")
+        elif isinstance(value, dict):
+            print(f"  {key:<8} {len(value)} files")
+    return 0
