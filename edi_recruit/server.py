@@ -22,17 +22,9 @@ from edi_recruit.settings import PRIVACY_ENV
 from tasks.core.paths import PROJECT_ROOT
 
 WORK_POOL = "edi-recruit"
-
-
 DEFAULT_PORT = 4200
-
-
 MONTHLY_DEPLOYMENT = "monthly-evaluation/monthly-evaluation"
-
-
 BACKFILL_DEPLOYMENT = "backfill/backfill"
-
-
 TERMINAL_STATES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 
 

@@ -25,11 +25,7 @@ from typing import Iterator
 from tasks.warehouse.locks import release_file_lock
 
 _guard = threading.Lock()
-
-
 _sessions: dict[str, dict] = {}
-
-
 _create_locks: dict[str, threading.Lock] = {}
 
 
