@@ -12,10 +12,12 @@ from tasks.core.vocabulary import (
     ANALYSIS_MAIN,
     INTERACTION_TERMS,
     TERM_BME,
+    TERM_BME_X_LETTER,
     TERM_DIVERSE_PANEL,
     TERM_LETTER_TO_CEO,
     TOTAL_LABEL,
     WRES_GROUPS,
+    contrast_term,
     contrast_terms,
 )
 from tasks.outputs.report.charts import bars_svg, forest_svg
@@ -78,8 +80,8 @@ def section_odds(c: Ctx) -> str:
     keep = [k for k in ("analysis", "stage", "model", "term", "odds_ratio", "ci_low", "ci_high", "p_value", "q_value",
                         "n_obs", "n_events", "flags", "sdc_flags") if k in o.columns]
     return (chart + '<p class="note">Hollow squares: fewer than 10 events (flagged, not suppressed). '
-            "<code>bme@letter_to_ceo=1</code> is the BME-White contrast in vacancies with a letter to the CEO; "
-            "<code>bme:letter_to_ceo</code> is the interaction (how much the gap differs).</p>"
+            f"<code>{contrast_term(TERM_LETTER_TO_CEO, 1)}</code> is the BME-White contrast in vacancies with a letter "
+            f"to the CEO; <code>{TERM_BME_X_LETTER}</code> is the interaction (how much the gap differs).</p>"
             + "<h3>All estimates</h3>" + html_table(o, keep))
 
 
