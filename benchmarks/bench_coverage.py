@@ -25,13 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "analyses" / "funnel_statistics"))
 
 
 def coverage(seeds: int = 200, vacancies: int = 600, first_seed: int = 10_000) -> list[dict]:
-    import polars as pl
     from test_funnel_recovery import _effects, main_rows, simulate_funnel
 
-    from tasks.analyses.funnel_statistics import models as fm
+    from tasks.analyses.funnel_statistics import odds_ratios as fm
     from tasks.core.vocabulary import MODEL_CONDITIONAL_LOGIT, MODEL_LOGIT, STAGE_OFFER, STAGE_SHORTLIST
 
     eff = _effects()

@@ -1,7 +1,7 @@
 """Benchmark of the funnel regression stage at 1M and 10M applications.
 
 Prints, for each size, the wall time of the regression stage (all funnel
-models of tasks/analyses/funnel_statistics/models.stage_fits: shortlist logit, offer conditional
+models of tasks/analyses/funnel_statistics/odds_ratios.stage_fits: shortlist logit, offer conditional
 logit and pooled logit, appoint-from-shortlist logit, the within-band strata)
 and the peak resident memory of the process that ran it.
 
@@ -14,10 +14,10 @@ so their cost grows with the number of (vacancy, pattern) cells, not rows.
 
 Engines: the primary fits are statsmodels (binomial GLM with vacancy-clustered
 SEs; ConditionalLogit by vacancy).  Above the size thresholds of
-tasks/analyses/funnel_statistics/models.py (STATSMODELS_MAX_ROWS cluster-pattern rows for the
-logit, CL_STATSMODELS_MAX_ROWS informative rows for the conditional logit;
-environment variables EDI_FUNNEL_STATSMODELS_MAX_ROWS /
-EDI_FUNNEL_CL_STATSMODELS_MAX_ROWS) the own fast path is used instead: own
+tasks/analyses/funnel_statistics/fits.py (STATSMODELS_MAX_ROWS cluster-pattern rows for the
+logit, CL_STATSMODELS_MAX_ROWS informative rows for the conditional logit; keyword
+parameters of stage_fits, run parameters funnel_statsmodels_max_rows /
+funnel_cl_statsmodels_max_rows in a run) the own fast path is used instead: own
 Newton-IRLS on the pattern table with the same cluster sandwich, and own exact
 conditional likelihood.  The output lists, per size, how many fits each
 engine produced, so the reader sees which path was timed.
@@ -114,7 +114,8 @@ def synthesise(n_apps: int, seed: int = 1):
 def run_one(n_apps: int) -> dict:
     import logging
 
-    from tasks.analyses.funnel_statistics import models as fm
+    from tasks.analyses.funnel_statistics import fits as ff
+    from tasks.analyses.funnel_statistics import odds_ratios as fm
 
     logging.basicConfig(level=logging.WARNING)
     t0 = time.perf_counter()
@@ -136,7 +137,7 @@ def run_one(n_apps: int) -> dict:
     return {
         "engines": engines,
         "main_engines": main_engines,
-        "thresholds": {"logit_rows": fm.STATSMODELS_MAX_ROWS, "cl_rows": fm.CL_STATSMODELS_MAX_ROWS},
+        "thresholds": {"logit_rows": ff.STATSMODELS_MAX_ROWS, "cl_rows": ff.CL_STATSMODELS_MAX_ROWS},
         "applications": af.height,
         "vacancies": int(af["vacancy_id"].n_unique()),
         "synthesis_s": round(t_syn, 1),
@@ -156,7 +157,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.one)))
         return
-    from tasks.analyses.funnel_statistics import models as fm
+    from tasks.analyses.funnel_statistics import fits as fm
 
     print("Funnel regression stage (design matrix synthesised directly with numpy; see module docstring)")
     print(f"Primary engine statsmodels; own fast path above {fm.STATSMODELS_MAX_ROWS:,} cluster-pattern rows (logit) "

@@ -20,7 +20,7 @@ import logging
 import polars as pl
 from scipy import stats
 
-from tasks.analyses.funnel_statistics.models import bh_qvalues
+from tasks.analyses.funnel_statistics.populations import not_withdrawn_at
 from tasks.core.vocabulary import (
     STAGE_APPOINT_FROM_SHORTLIST,
     STAGE_OFFER,
@@ -28,6 +28,7 @@ from tasks.core.vocabulary import (
     UNKNOWN_CODES,
     WRES_UNKNOWN,
 )
+from tasks.stats.multiple_testing import bh_qvalues
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +87,11 @@ AI_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _not_withdrawn_at(stage_name: str) -> pl.Expr:
-    return pl.col("withdrawn_stage").is_null() | (pl.col("withdrawn_stage") != stage_name)
-
-
 def stage_populations(af: pl.DataFrame) -> dict[str, tuple[pl.DataFrame, str]]:
     """Stage -> (population of all ethnicities, selection column)."""
     return {
-        STAGE_SHORTLIST: (af.filter(_not_withdrawn_at("application")), "shortlisted"),
-        STAGE_OFFER: (af.filter((pl.col("interviewed") == 1) & _not_withdrawn_at("interview")), "offered"),
+        STAGE_SHORTLIST: (af.filter(not_withdrawn_at("application")), "shortlisted"),
+        STAGE_OFFER: (af.filter((pl.col("interviewed") == 1) & not_withdrawn_at("interview")), "offered"),
         STAGE_APPOINT_FROM_SHORTLIST: (
             af.filter((pl.col("shortlisted") == 1) & ~((pl.col("offered") == 1) & (pl.col("offer_declined") == 1))),
             "appointed",

@@ -18,13 +18,16 @@ raw counts.  Scopes: overall, band, programme period, directorate, month.
 from __future__ import annotations
 
 import logging
-import math
+from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 from scipy import stats
 
-from tasks.analyses.funnel_statistics.models import FLAG_NO_DATA, FLAG_SMALL, bh_qvalues
+from tasks.analyses.funnel_statistics.fits import FLAG_NO_DATA, FLAG_SMALL
 from tasks.core.vocabulary import WORKFORCE_BANDS
+from tasks.stats.intervals import KatzArithmetic, katz_interval, log_ratio_std_error
+from tasks.stats.multiple_testing import bh_qvalues
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +85,71 @@ def wres_population(af: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return tagged.filter(pl.col("exclusion").is_null()).drop("exclusion"), tagged.filter(pl.col("exclusion").is_not_null())
 
 
-def relative_likelihood(s_w: int, a_w: int, s_b: int, a_b: int) -> dict:
-    """RL, log-method 95% CI, Fisher exact p, band and orientation for one 2x2 table."""
+ZeroCells = Literal["haldane", "undefined"]
+
+
+ZERO_CELLS_HALDANE: ZeroCells = "haldane"
+
+
+ZERO_CELLS_UNDEFINED: ZeroCells = "undefined"
+
+
+@dataclass(frozen=True)
+class RelativeLikelihood:
+    """WRES indicator 2 of one 2x2 table: estimate and 95% interval (None when undefined)."""
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    zero_cell_corrected: bool = False
+
+
+def relative_likelihood(
+    *,
+    appointed_white: int,
+    shortlisted_white: int,
+    appointed_bme: int,
+    shortlisted_bme: int,
+    zero_cells: ZeroCells = ZERO_CELLS_HALDANE,
+    ci_arithmetic: KatzArithmetic = "exp_log",
+) -> RelativeLikelihood:
+    """WRES indicator 2 = (appointed_white / shortlisted_white) / (appointed_bme / shortlisted_bme).
+
+    95% interval by the log (Katz) method, se(log RL) = sqrt(1/aW - 1/sW + 1/aB - 1/sB).
+
+    Zero-cell rules (``zero_cells``):
+
+    * either group has nobody shortlisted: undefined (all None), whatever the rule;
+    * ``"haldane"`` (the ``wres_indicator2`` table): when any of the four cells
+      (appointed / not appointed x White / BME) is 0, 0.5 is added to each cell
+      and ``zero_cell_corrected`` is True;
+    * ``"undefined"`` (the ``programme_impact`` table): no correction; no White
+      appointee gives RL = 0 with no interval, no BME appointee gives None.
+
+    ``ci_arithmetic`` is passed to :func:`tasks.stats.intervals.katz_interval`
+    (``"exp_log"`` for the WRES table, ``"multiply"`` for programme impact).
+    """
+    a_w, s_w, a_b, s_b = appointed_white, shortlisted_white, appointed_bme, shortlisted_bme
+    if s_w == 0 or s_b == 0:
+        return RelativeLikelihood(None, None, None)
+    aw, nw, ab, nb = float(a_w), float(s_w - a_w), float(a_b), float(s_b - a_b)
+    corrected = False
+    if zero_cells == ZERO_CELLS_HALDANE:
+        if min(aw, nw, ab, nb) == 0:
+            corrected = True
+            aw, nw, ab, nb = aw + 0.5, nw + 0.5, ab + 0.5, nb + 0.5
+    elif a_b == 0 or a_w == 0:
+        return RelativeLikelihood(0.0 if a_b else None, None, None)
+    rl = (aw / (aw + nw)) / (ab / (ab + nb))
+    se = log_ratio_std_error(events_a=aw, trials_a=aw + nw, events_b=ab, trials_b=ab + nb)
+    low, high = katz_interval(ratio=rl, std_error=se, arithmetic=ci_arithmetic)
+    return RelativeLikelihood(rl, low, high, corrected)
+
+
+def indicator2_row(*, appointed_white: int, shortlisted_white: int, appointed_bme: int,
+                   shortlisted_bme: int) -> dict:
+    """One row of the ``wres_indicator2`` table: counts, RL with CI, Fisher exact p, band, orientation, flags."""
+    s_w, a_w, s_b, a_b = shortlisted_white, appointed_white, shortlisted_bme, appointed_bme
     flags: set[str] = set()
     out = {
         "shortlisted_white": s_w, "appointed_white": a_w, "shortlisted_bme": s_b, "appointed_bme": a_b,
@@ -98,17 +164,13 @@ def relative_likelihood(s_w: int, a_w: int, s_b: int, a_b: int) -> dict:
         flags.add(FLAG_NO_DATA)
         out["flags"] = ";".join(sorted(flags))
         return out
-    aw, nw, ab, nb = float(a_w), float(s_w - a_w), float(a_b), float(s_b - a_b)
-    if min(aw, nw, ab, nb) == 0:
+    r = relative_likelihood(appointed_white=a_w, shortlisted_white=s_w, appointed_bme=a_b, shortlisted_bme=s_b)
+    if r.zero_cell_corrected:
         flags.add(FLAG_ZERO_CELL)
-        aw, nw, ab, nb = aw + 0.5, nw + 0.5, ab + 0.5, nb + 0.5
-    pw, pb = aw / (aw + nw), ab / (ab + nb)
-    rl = pw / pb
-    se = math.sqrt(1 / aw - 1 / (aw + nw) + 1 / ab - 1 / (ab + nb))
-    z = stats.norm.ppf(0.975)
+    rl = r.estimate
     out["relative_likelihood"] = rl
-    out["ci_low"] = math.exp(math.log(rl) - z * se)
-    out["ci_high"] = math.exp(math.log(rl) + z * se)
+    out["ci_low"] = r.ci_low
+    out["ci_high"] = r.ci_high
     out["p_value"] = float(stats.fisher_exact([[a_w, s_w - a_w], [a_b, s_b - a_b]]).pvalue)
     out["in_non_adverse_band"] = bool(NON_ADVERSE_LOW <= rl <= NON_ADVERSE_HIGH)
     out["orientation"] = orientation_text(rl)
@@ -163,7 +225,8 @@ def wres_indicator2(af: pl.DataFrame) -> pl.DataFrame:
         scope_rows = []
         for v in values:
             c = cmap.get(v, {"s_w": 0, "a_w": 0, "s_b": 0, "a_b": 0})
-            r = relative_likelihood(int(c["s_w"]), int(c["a_w"]), int(c["s_b"]), int(c["a_b"]))
+            r = indicator2_row(appointed_white=int(c["a_w"]), shortlisted_white=int(c["s_w"]),
+                               appointed_bme=int(c["a_b"]), shortlisted_bme=int(c["s_b"]))
             x = xmap.get(v, {"x_u": 0, "x_d": 0})
             r.update(scope=scope, scope_value=str(v), excluded_unknown_ethnicity=int(x["x_u"]),
                      excluded_declined_offer=int(x["x_d"]))

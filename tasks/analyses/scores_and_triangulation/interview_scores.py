@@ -47,6 +47,8 @@ from tasks.core.vocabulary import (
     WRES_WHITE,
     band_term,
 )
+from tasks.stats.fixed_effects import demean_twoway
+from tasks.stats.intervals import mean_t_interval, wilson_interval
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +205,7 @@ def member_severity(sheets: pl.DataFrame) -> pl.DataFrame:
     )
     rows = []
     for (member,), g in dev.group_by(["member_id"], maintain_order=True):
-        m, lo, hi = mean_ci(g["deviation"].to_numpy())
+        m, lo, hi = mean_t_interval(g["deviation"].to_numpy())
         rows.append({"member_id": member, "n": g.height, "severity": m, "ci_low": lo, "ci_high": hi})
     return pl.DataFrame(rows, schema={"member_id": pl.String, "n": pl.Int64, "severity": pl.Float64,
                                       "ci_low": pl.Float64, "ci_high": pl.Float64}).sort("member_id")
@@ -212,31 +214,6 @@ def member_severity(sheets: pl.DataFrame) -> pl.DataFrame:
 # --------------------------------------------------------------------------
 # Group comparisons
 # --------------------------------------------------------------------------
-def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float | None, float | None, float | None]:
-    """Mean with a t-interval; CI None for n < 2."""
-    v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
-    n = v.size
-    if n == 0:
-        return None, None, None
-    m = float(v.mean())
-    if n < 2:
-        return m, None, None
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return m, m - half, m + half
-
-
-def wilson_ci(k: int, n: int, level: float = 0.95) -> tuple[float | None, float | None]:
-    if n == 0:
-        return None, None
-    z = stats.norm.ppf(0.5 + level / 2)
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return centre - half, centre + half
-
-
 def _label(value) -> str:
     if value is None:
         return WRES_UNKNOWN
@@ -250,7 +227,7 @@ def _label(value) -> str:
 VACANCY_LEVEL = ("manager_wres_group", "diverse_panel", "post_programme", "band")
 
 
-def group_means(cands: pl.DataFrame, group_col: str, breakdown: str | None = None,
+def score_means(cands: pl.DataFrame, group_col: str, breakdown: str | None = None,
                 by_band: bool = False) -> pl.DataFrame:
     """Mean normalised score with 95% t-interval, n and mean vacancy z per group (and band).
 
@@ -262,7 +239,7 @@ def group_means(cands: pl.DataFrame, group_col: str, breakdown: str | None = Non
     for band in bands:
         sub = cands if band == ALL else cands.filter(pl.col("band") == band)
         for (value,), g in sub.group_by([group_col], maintain_order=True):
-            m, lo, hi = mean_ci(g["score"].to_numpy())
+            m, lo, hi = mean_t_interval(g["score"].to_numpy())
             z = g["z"].drop_nulls()
             rows.append({
                 "measure": MEASURE_MEAN, "breakdown": breakdown or group_col, "band": band,
@@ -287,7 +264,7 @@ def scoring_rates(cands: pl.DataFrame, group_col: str, breakdown: str | None = N
     rows = []
     for (value,), g in c.group_by([group_col], maintain_order=True):
         k, n = int(g["above"].sum()), g.height
-        lo, hi = wilson_ci(k, n)
+        lo, hi = wilson_interval(successes=k, trials=n)
         rows.append({"group": _label(value), "n": n, "value": k / n if n else None, "ci_low": lo, "ci_high": hi})
     known = [r for r in rows if r["group"] not in exclude and r["value"] is not None]
     best = max(known, key=lambda r: r["value"]) if known else None
@@ -398,23 +375,6 @@ def ethnicity_match(candidate_group: pl.Expr, member_group: pl.Expr) -> pl.Expr:
     return pl.when(known).then((candidate_group == member_group).cast(pl.Int64)).otherwise(None)
 
 
-def _demean_twoway(arrs: np.ndarray, a: np.ndarray, b: np.ndarray, tol: float = 1e-11,
-                   max_iter: int = 2000) -> np.ndarray:
-    """Remove two sets of fixed effects (integer codes a, b) from each column by alternating projections."""
-    out = arrs.astype(float).copy()
-    na, nb = a.max() + 1, b.max() + 1
-    ca, cb = np.bincount(a, minlength=na), np.bincount(b, minlength=nb)
-    for _ in range(max_iter):
-        prev = out.copy()
-        for codes, counts, n in ((a, ca, na), (b, cb, nb)):
-            for j in range(out.shape[1]):
-                means = np.bincount(codes, weights=out[:, j], minlength=n) / np.maximum(counts, 1)
-                out[:, j] -= means[codes]
-        if np.max(np.abs(out - prev)) < tol:
-            break
-    return out
-
-
 def fit_homophily(sheet_frame: pl.DataFrame) -> pl.DataFrame:
     """Sheet-level panel homophily: normalised_score on ethnicity_match with application and member fixed effects.
 
@@ -435,7 +395,7 @@ def fit_homophily(sheet_frame: pl.DataFrame) -> pl.DataFrame:
     a = np.unique(a, return_inverse=True)[1]
     b = np.unique(b, return_inverse=True)[1]
     g = np.unique(d["vacancy_id"].to_numpy(), return_inverse=True)[1]
-    Z = _demean_twoway(np.column_stack([d["normalised_score"].to_numpy().astype(float),
+    Z = demean_twoway(np.column_stack([d["normalised_score"].to_numpy().astype(float),
                                         d["ethnicity_match"].cast(pl.Float64).to_numpy()]), a, b)
     y, x = Z[:, 0], Z[:, 1]
     sxx = float(x @ x)
@@ -507,7 +467,7 @@ def interview_score_tables(sheets: pl.DataFrame, funnel: pl.DataFrame) -> dict[s
     parts = [sheet_rule_counts(sheet_feats, funnel)]
     for col, name, by_band in COMPARISONS:
         if col in cands.columns:
-            parts.append(group_means(cands, col, name, by_band=by_band))
+            parts.append(score_means(cands, col, name, by_band=by_band))
     for col in ("wres_group", "census_group", "sex"):
         parts.append(scoring_rates(cands, col))
     cands_x = cands.with_columns((pl.col("sex").fill_null("?") + " x " + pl.col("wres_group").fill_null(WRES_UNKNOWN))

@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from tasks.analyses.funnel_statistics.wres import ZERO_CELLS_UNDEFINED, relative_likelihood
 from tasks.core.months import add_months, month_end, month_str
 from tasks.core.paths import REFERENCE_DIR
 from tasks.core.vocabulary import (
@@ -46,6 +47,7 @@ from tasks.core.vocabulary import (
     TERM_PRE_SLOPE,
     TERM_SLOPE_CHANGE,
 )
+from tasks.stats.intervals import wilson_interval
 
 log = logging.getLogger(__name__)
 
@@ -127,27 +129,13 @@ def wres_population(funnel: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def relative_likelihood(a_w: int, s_w: int, a_b: int, s_b: int) -> tuple[float | None, float | None, float | None]:
-    """WRES indicator 2 = (a_w/s_w)/(a_b/s_b) with a log-scale (Katz) 95% interval; None when undefined."""
-    if s_w == 0 or s_b == 0 or a_b == 0 or a_w == 0:
-        if s_w and s_b and a_b and not a_w:
-            return 0.0, None, None
-        return None, None, None
-    rl = (a_w / s_w) / (a_b / s_b)
-    se = math.sqrt(max(1 / a_w - 1 / s_w + 1 / a_b - 1 / s_b, 0.0))
-    z = stats.norm.ppf(0.975)
-    return rl, rl * math.exp(-z * se), rl * math.exp(z * se)
-
-
-def _wilson(k: int, n: int) -> tuple[float | None, float | None]:
-    if n == 0:
-        return None, None
-    z = stats.norm.ppf(0.975)
-    p = k / n
-    den = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / den
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return c - h, c + h
+def period_indicator2(c: dict) -> tuple[float | None, float | None, float | None]:
+    """WRES indicator 2 of one period's counts: no zero-cell correction (RL 0 when no White appointee,
+    undefined when no BME appointee), Katz interval as ``RL * exp(-/+ z se)``."""
+    r = relative_likelihood(appointed_white=c["_aw"], shortlisted_white=c["shortlisted_white"],
+                            appointed_bme=c["_ab"], shortlisted_bme=c["shortlisted_bme"],
+                            zero_cells=ZERO_CELLS_UNDEFINED, ci_arithmetic="multiply")
+    return r.estimate, r.ci_low, r.ci_high
 
 
 def _counts(f: pl.DataFrame, by: list[str]) -> pl.DataFrame:
@@ -166,11 +154,11 @@ def _counts(f: pl.DataFrame, by: list[str]) -> pl.DataFrame:
 def _measure_rows(c: dict, base: dict) -> list[dict]:
     """A bme_share row and a wres_indicator2 row for one period's counts."""
     n = c["appointed_bme"] + c["appointed_white"]
-    lo, hi = _wilson(c["appointed_bme"], n)
+    lo, hi = wilson_interval(successes=c["appointed_bme"], trials=n)
     share = {**base, "measure": MEASURE_SHARE, "appointed_bme": c["appointed_bme"],
              "appointed_white": c["appointed_white"], "estimate": c["appointed_bme"] / n if n else None,
              "ci_low": lo, "ci_high": hi}
-    rl, rlo, rhi = relative_likelihood(c["_aw"], c["shortlisted_white"], c["_ab"], c["shortlisted_bme"])
+    rl, rlo, rhi = period_indicator2(c)
     wres = {**base, "measure": MEASURE_WRES2, "appointed_bme": c["_ab"], "appointed_white": c["_aw"],
             "shortlisted_bme": c["shortlisted_bme"], "shortlisted_white": c["shortlisted_white"],
             "estimate": rl, "ci_low": rlo, "ci_high": rhi}
@@ -321,7 +309,7 @@ def national_reference_table(funnel: pl.DataFrame, path: Path = NATIONAL_REFEREN
         if not c:
             continue
         c = c[0]
-        rl, lo, hi = relative_likelihood(c["_aw"], c["shortlisted_white"], c["_ab"], c["shortlisted_bme"])
+        rl, lo, hi = period_indicator2(c)
         rows.append({"period": label, "scope": TRUST_SCOPE, "relative_likelihood": rl, "ci_low": lo,
                      "ci_high": hi, "is_trust": True, "note": None, "source": "this evaluation"})
     trust = pl.DataFrame(rows, schema=NATIONAL_REFERENCE_SCHEMA)

@@ -23,6 +23,7 @@ import polars as pl
 from scipy import stats
 
 from tasks.core.vocabulary import FEEDER_BANDS, SENIOR_BANDS, WORKFORCE_BANDS
+from tasks.stats.intervals import wilson_interval
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +62,6 @@ REPRESENTATION_SCHEMA = {
 }
 
 
-def wilson(k: int, n: int, level: float = 0.95) -> tuple[float | None, float | None]:
-    if n <= 0:
-        return None, None
-    z = stats.norm.ppf(0.5 + level / 2)
-    p = k / n
-    den = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / den
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return c - h, c + h
-
-
 def _counts(frame: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     return frame.group_by(by).agg(
         (pl.col("bme") == 1).sum().cast(pl.Int64).alias("n_bme"),
@@ -94,7 +84,7 @@ def share_by_band_month(workforce: pl.DataFrame) -> pl.DataFrame:
     target = allc.filter(pl.col("band") == BAND_ALL).select("snapshot_month", pl.col("value").alias("target"))
     out = allc.join(target, on="snapshot_month", how="left").with_columns(
         (pl.col("value") - pl.col("target")).alias("gap"))
-    cis = [wilson(k, n) for k, n in zip(out["n_bme"].to_list(), out["n"].to_list())]
+    cis = [wilson_interval(successes=k, trials=n) for k, n in zip(out["n_bme"].to_list(), out["n"].to_list())]
     out = out.with_columns(
         pl.Series("ci_low", [c[0] for c in cis], dtype=pl.Float64),
         pl.Series("ci_high", [c[1] for c in cis], dtype=pl.Float64),

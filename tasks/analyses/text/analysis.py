@@ -16,8 +16,9 @@ vacancy features of ``marts.application_funnel`` and the interview scores of
 * ``text_documents``: the restricted document-level table (pseudonymous IDs,
   redacted text, sentiment, topic shares).
 
-Pure functions (:func:`group_means`, :func:`bh_qvalues`, :func:`bme_effects`,
-:func:`analyse_frames`) hold the logic so tests run without a warehouse.
+Pure functions (:func:`bme_effects`, :func:`analyse_frames`) hold the logic so
+tests run without a warehouse; group means with cluster-robust SEs, clustered
+OLS and BH q-values come from :mod:`tasks.stats`.  Never writes to the warehouse.
 """
 from __future__ import annotations
 
@@ -27,8 +28,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 import polars as pl
-import statsmodels.api as sm
-from statsmodels.stats.multitest import multipletests
 
 from tasks.analyses.text.sentiment import build_analyzer, document_sentiment
 from tasks.analyses.text.topics import (
@@ -52,6 +51,8 @@ from tasks.core.vocabulary import (
     band_term,
     topic_term,
 )
+from tasks.stats.clustered import group_means, ols_clustered
+from tasks.stats.multiple_testing import bh_qvalues
 
 log = logging.getLogger(__name__)
 
@@ -110,80 +111,13 @@ def _noop(_f: float, _m: str) -> None:
 # --------------------------------------------------------------------------
 # Statistics (pure)
 # --------------------------------------------------------------------------
-def bh_qvalues(p: Sequence[float]) -> np.ndarray:
-    """Benjamini–Hochberg q-values; NaN p-values stay NaN and are not counted."""
-    p = np.asarray(p, dtype=float)
-    q = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
-    return q
+def text_qvalues(p_values: Sequence[float]) -> list[float]:
+    """BH q-values as the text tables store them: NaN for a missing p-value.
 
-
-def _cluster_codes(values) -> np.ndarray:
-    _, codes = np.unique(np.asarray(values, dtype=str), return_inverse=True)
-    return codes
-
-
-def group_means(y: np.ndarray, groups: Sequence, clusters: Sequence) -> tuple[list[dict], float]:
-    """Mean of ``y`` per group level with cluster-robust 95% CIs, and the Wald p-value that all
-    level means are equal.
-
-    Fitted as OLS of y on level indicators (no intercept) with SEs clustered by
-    ``clusters`` (statsmodels' CR1 correction, t with G-1 df).  Levels with fewer
-    than MIN_GROUP_N observations are dropped.
+    Uses statsmodels' arithmetic (``multipletests(method="fdr_bh")``), which this
+    analysis has always published; see :func:`tasks.stats.multiple_testing.bh_qvalues`.
     """
-    y = np.asarray(y, dtype=float)
-    g = np.asarray([None if v is None else str(v) for v in groups], dtype=object)
-    ok = ~np.isnan(y) & np.array([v is not None for v in g])
-    y, g, cl = y[ok], g[ok], np.asarray(clusters, dtype=str)[ok]
-    levels, counts = np.unique(g.astype(str), return_counts=True) if y.size else (np.array([]), np.array([]))
-    levels = [lv for lv, c in zip(levels, counts) if c >= MIN_GROUP_N]
-    keep = np.isin(g.astype(str), levels)
-    y, g, cl = y[keep], g[keep].astype(str), cl[keep]
-    if not levels:
-        return [], np.nan
-    X = np.column_stack([(g == lv).astype(float) for lv in levels])
-    codes = _cluster_codes(cl)
-    n_clusters = int(codes.max()) + 1
-    rows = []
-    if n_clusters >= 2:
-        res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
-        ci = res.conf_int(0.05)
-        params, bse = res.params, res.bse
-    else:
-        res, params = None, X.T @ y / X.sum(axis=0)
-        bse, ci = np.full(len(levels), np.nan), np.full((len(levels), 2), np.nan)
-    for i, lv in enumerate(levels):
-        rows.append({
-            "level": lv, "n": int(X[:, i].sum()), "n_clusters": int(np.unique(codes[X[:, i] > 0]).size),
-            "mean": float(params[i]), "std_error": float(bse[i]),
-            "ci_low": float(ci[i][0]), "ci_high": float(ci[i][1]),
-        })
-    p = np.nan
-    if res is not None and len(levels) >= 2:
-        R = np.zeros((len(levels) - 1, len(levels)))
-        R[:, 0] = -1
-        R[np.arange(len(levels) - 1), np.arange(1, len(levels))] = 1
-        try:
-            p = float(res.wald_test(R, use_f=True, scalar=True).pvalue)
-        except Exception:  # noqa: BLE001  (singular covariance: too few clusters)
-            p = np.nan
-    return rows, p
-
-
-def ols_clustered(y: np.ndarray, X: np.ndarray, names: list[str], clusters: Sequence) -> dict[str, dict]:
-    """OLS with SEs clustered by ``clusters``; per term: estimate, SE, 95% CI, p."""
-    codes = _cluster_codes(clusters)
-    res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
-    ci = res.conf_int(0.05)
-    return {
-        name: {
-            "estimate": float(res.params[i]), "std_error": float(res.bse[i]),
-            "ci_low": float(ci[i][0]), "ci_high": float(ci[i][1]), "p_value": float(res.pvalues[i]),
-        }
-        for i, name in enumerate(names)
-    }
+    return [np.nan if q is None else q for q in bh_qvalues(p_values, arithmetic="ecdf")]
 
 
 def bme_effects(docs: pl.DataFrame, outcomes: dict[str, str], bands: Sequence[str] = SENIOR_BANDS) -> list[dict]:
@@ -320,7 +254,7 @@ def _stratify(source: str, frame: pl.DataFrame, value_cols: dict[str, int | None
         clusters = frame["vacancy_id"].cast(pl.Utf8).fill_null("").to_list()
         for vcol, topic_id in value_cols.items():
             y = frame[vcol].cast(pl.Float64).to_numpy()
-            levels, p = group_means(y, groups, clusters)
+            levels, p = group_means(y, groups, clusters, min_group_n=MIN_GROUP_N)
             if len(levels) < 2:
                 continue
             for r in levels:
@@ -336,11 +270,146 @@ def _with_q(rows: list[dict]) -> list[dict]:
     qmap = {}
     for fam, tests in by_family.items():
         keys = list(tests)
-        q = bh_qvalues([tests[k] for k in keys])
+        q = text_qvalues([tests[k] for k in keys])
         qmap.update({(fam, k): float(v) for k, v in zip(keys, q)})
     for r in rows:
         r["q_value"] = qmap[(r["family"], (r["variable"], r["topic_id"]))]
     return rows
+
+
+def _source_texts(source: str, texts: pl.DataFrame, params: dict) -> pl.DataFrame:
+    """The corpus of one source in a fixed order; assessments optionally one document per application."""
+    texts = texts.sort([c for c in ("application_id", "vacancy_id", "author_id") if c in texts.columns])
+    if source == SOURCE_ASSESSMENTS and params.get("text_assessment_unit", "assessment") == "application":
+        # one document per application: the panel's assessments concatenated in author order
+        texts = (
+            texts.group_by("application_id", maintain_order=True)
+            .agg(pl.col("vacancy_id").first(), pl.col("author_id").first(), pl.col("written_date").max(),
+                 pl.col("text").str.join(" "), pl.col("n_redactions").sum())
+        )
+    return texts
+
+
+def _process(frame: pl.DataFrame, params: dict, k_range: Sequence[int], progress: Progress) -> dict:
+    """:func:`process_texts` on the frame's text with the run parameters (``text_*``)."""
+    return process_texts(
+        frame["text"].to_list(),
+        method=params.get("text_topic_method", "nmf"), k_range=k_range,
+        seed=int(params.get("text_seed", DEFAULT_SEED)), model=params.get("text_spacy_model"),
+        batch_size=int(params.get("text_batch_size", 1000)), n_process=int(params.get("text_n_process", 1)),
+        fit_max_docs=int(params.get("text_fit_max_docs", 50_000)), reredact=bool(params.get("text_reredact", True)),
+        progress=progress,
+    )
+
+
+def _with_results(frame: pl.DataFrame, res: dict, share_cols: dict[str, int]) -> pl.DataFrame:
+    shares = res["shares"]
+    return frame.with_columns(
+        pl.Series("text", res["texts"]),
+        pl.Series("sentiment", res["sentiment"], dtype=pl.Float64),
+        pl.Series("n_sentences", res["n_sentences"], dtype=pl.Int64),
+        pl.Series("negative_share", res["negative_share"], dtype=pl.Float64),
+        pl.Series("dominant_topic", dominant_topic(shares), dtype=pl.Int64),
+        *[pl.Series(c, shares[:, k], dtype=pl.Float64) for c, k in share_cols.items()],
+    )
+
+
+def _topic_rows(source: str, frame: pl.DataFrame, tm, shares: np.ndarray, sent_frame: pl.DataFrame) -> list[dict]:
+    """Rows of the ``topics`` table for one source, with the sentence tone per topic."""
+    rows = []
+    coh_json = json.dumps({str(k): round(v, 6) for k, v in tm.coherence_by_k.items()})
+    dom = frame["dominant_topic"].to_numpy()
+    for k in range(tm.k):
+        sc = sent_frame.filter(pl.col("topic") == k)["score"].to_numpy()
+        m = float(sc.mean()) if sc.size else np.nan
+        se = float(sc.std(ddof=1) / np.sqrt(sc.size)) if sc.size > 1 else np.nan
+        rows.append({
+            "source": source, "topic_id": k, "label": tm.labels[k], "theme": _topic_name(tm, k),
+            "term": topic_term(_topic_name(tm, k)), "top_terms": ", ".join(tm.top_terms[k]),
+            "coherence": float(tm.topic_coherence[k]), "method": tm.method, "k": tm.k,
+            "coherence_by_k": coh_json, "prevalence": float(shares[:, k].mean()),
+            "n_dominant": int((dom == k).sum()), "tone": m, "tone_ci_low": m - 1.96 * se,
+            "tone_ci_high": m + 1.96 * se, "n_sentences": int(sc.size),
+        })
+    return rows
+
+
+def _with_stratifiers(sent_frame: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """The sentence frame (doc, score, topic) with its document's cluster and stratifiers."""
+    return sent_frame.join(
+        frame.with_row_index("doc").select(["doc", "vacancy_id", *[c for c in STRATIFIERS.values() if c in frame.columns]]),
+        on="doc", how="left",
+    )
+
+
+def _sentence_tone_rows(source: str, sentences: pl.DataFrame, k: int) -> list[dict]:
+    """Stratified mean sentence tone for the sentences whose dominant topic is ``k`` (>= 10 sentences)."""
+    sub = sentences.filter(pl.col("topic") == k)
+    if sub.height < 10:
+        return []
+    return _stratify(source, sub.rename({"score": f"_tone_{k}"}), {f"_tone_{k}": k}, family=f"{source}:topic_tone")
+
+
+def _effect_rows(source: str, frame: pl.DataFrame, tm, share_cols: dict[str, int]) -> list[dict]:
+    """The adjusted BME comparison on document sentiment and each topic share, with BH q-values by adjustment."""
+    outcomes = {"sentiment": TERM_BME} | {c: topic_term(_topic_name(tm, k)) for c, k in share_cols.items()}
+    effs = bme_effects(frame, outcomes)
+    for e in effs:
+        k = share_cols.get(e["outcome"])
+        e.update({
+            "source": source, "stage": STAGE_ASSESSMENT_TONE if k is None else STAGE_ASSESSMENT_TOPICS,
+            "outcome": OUTCOME_SENTIMENT if k is None else f"topic_share:{k}", "topic_id": k,
+            "model": MODEL_LINEAR,
+        })
+    for adj in (ADJ_NONE, ADJ_FULL):
+        fam = [e for e in effs if e["adjustment"] == adj and e["topic_id"] is not None]
+        for e, q in zip(fam, text_qvalues([e["p_value"] for e in fam])):
+            e["q_value"] = float(q)
+        for e in effs:
+            if e["adjustment"] == adj and e["topic_id"] is None:
+                e["q_value"] = e["p_value"]
+    return effs
+
+
+def _document_rows(source: str, frame: pl.DataFrame, share_cols: dict[str, int]) -> pl.DataFrame:
+    """Rows of the restricted ``text_documents`` table for one source."""
+    return frame.select(
+        pl.lit(source).alias("source"), "document_id",
+        pl.col("application_id") if "application_id" in frame.columns else pl.lit(None, dtype=pl.Utf8).alias("application_id"),
+        "vacancy_id",
+        pl.col("author_id") if "author_id" in frame.columns else pl.lit(None, dtype=pl.Utf8).alias("author_id"),
+        pl.col("written_date"), "text", "sentiment", "n_sentences", "negative_share", "dominant_topic",
+        pl.concat_list([pl.col(c).round(6) for c in share_cols]).alias("topic_shares"),
+    ).with_columns(pl.col("topic_shares").map_elements(lambda s: json.dumps(list(s)), return_dtype=pl.Utf8))
+
+
+def _analyse_source(source: str, texts: pl.DataFrame, funnel: pl.DataFrame, scores: pl.DataFrame | None,
+                    params: dict, prog: Progress) -> dict[str, list] | None:
+    """Result rows of one source (topics, prevalence, sentiment, effects, documents); None if too few documents."""
+    texts = _source_texts(source, texts, params)
+    frame = document_frame(source, texts, funnel, scores if source == SOURCE_ASSESSMENTS else None)
+    k_range = params.get("text_k_range", DEFAULT_K_RANGE)
+    if frame.height < 4 * max(k_range):
+        log.warning("%s: %d documents, too few for topic models with K up to %d; skipped", source, frame.height, max(k_range))
+        return None
+    res = _process(frame, params, k_range, lambda f, m: prog(0.8 * f, m))
+    tm = res["model"]
+    share_cols = {f"_share_{k}": k for k in range(tm.k)}
+    frame = _with_results(frame, res, share_cols)
+    sent_frame = pl.DataFrame({
+        "doc": res["sentence_doc"], "score": res["sentence_score"], "topic": res["sentence_topic"],
+    })
+    out = {"topics": _topic_rows(source, frame, tm, res["shares"], sent_frame)}
+    out["prevalence"] = _stratify(source, frame, share_cols, family=f"{source}:topic_prevalence")
+    out["sentiment"] = _stratify(source, frame, {"sentiment": None}, family=f"{source}:sentiment")
+    sentences = _with_stratifiers(sent_frame, frame)
+    for k in range(tm.k):
+        out["sentiment"] += _sentence_tone_rows(source, sentences, k)
+    # adjusted comparison (assessments: the candidate's own documents)
+    out["effects"] = _effect_rows(source, frame, tm, share_cols) if source == SOURCE_ASSESSMENTS else []
+    out["documents"] = [_document_rows(source, frame, share_cols)]
+    prog(1.0, "stratified")
+    return out
 
 
 def analyse_frames(
@@ -353,7 +422,7 @@ def analyse_frames(
     """All five result tables from mart-shaped frames (``sources``: source -> text mart frame)."""
     params = params or {}
     progress = progress or _noop
-    topics_rows, prev_rows, sent_rows, eff_rows, doc_frames = [], [], [], [], []
+    parts: dict[str, list] = {"topics": [], "prevalence": [], "sentiment": [], "effects": [], "documents": []}
     active = [s for s in (SOURCE_ASSESSMENTS, SOURCE_LETTERS) if s in sources and sources[s].height]
     for i, source in enumerate(active):
         lo, span = i / max(len(active), 1), 1 / max(len(active), 1)
@@ -361,102 +430,17 @@ def analyse_frames(
         def prog(f: float, m: str, lo=lo, span=span, source=source) -> None:
             progress(min(lo + span * f, 1.0), f"{source}: {m}")
 
-        texts = sources[source].sort([c for c in ("application_id", "vacancy_id", "author_id") if c in sources[source].columns])
-        if source == SOURCE_ASSESSMENTS:
-            # one document per application: the panel's assessments concatenated in author order
-            texts = (
-                texts.group_by("application_id", maintain_order=True)
-                .agg(pl.col("vacancy_id").first(), pl.col("author_id").first(), pl.col("written_date").max(),
-                     pl.col("text").str.join(" "), pl.col("n_redactions").sum())
-            ) if params.get("text_assessment_unit", "assessment") == "application" else texts
-        frame = document_frame(source, texts, funnel, scores if source == SOURCE_ASSESSMENTS else None)
-        k_range = params.get("text_k_range", DEFAULT_K_RANGE)
-        if frame.height < 4 * max(k_range):
-            log.warning("%s: %d documents, too few for topic models with K up to %d; skipped", source, frame.height, max(k_range))
-            continue
-        res = process_texts(
-            frame["text"].to_list(),
-            method=params.get("text_topic_method", "nmf"), k_range=k_range,
-            seed=int(params.get("text_seed", DEFAULT_SEED)), model=params.get("text_spacy_model"),
-            batch_size=int(params.get("text_batch_size", 1000)), n_process=int(params.get("text_n_process", 1)),
-            fit_max_docs=int(params.get("text_fit_max_docs", 50_000)), reredact=bool(params.get("text_reredact", True)),
-            progress=lambda f, m: prog(0.8 * f, m),
-        )
-        tm, shares = res["model"], res["shares"]
-        K = tm.k
-        share_cols = {f"_share_{k}": k for k in range(K)}
-        frame = frame.with_columns(
-            pl.Series("text", res["texts"]),
-            pl.Series("sentiment", res["sentiment"], dtype=pl.Float64),
-            pl.Series("n_sentences", res["n_sentences"], dtype=pl.Int64),
-            pl.Series("negative_share", res["negative_share"], dtype=pl.Float64),
-            pl.Series("dominant_topic", dominant_topic(shares), dtype=pl.Int64),
-            *[pl.Series(c, shares[:, k], dtype=pl.Float64) for c, k in share_cols.items()],
-        )
-        # topics table (with sentence tone per topic)
-        sent_frame = pl.DataFrame({
-            "doc": res["sentence_doc"], "score": res["sentence_score"], "topic": res["sentence_topic"],
-        })
-        coh_json = json.dumps({str(k): round(v, 6) for k, v in tm.coherence_by_k.items()})
-        dom = frame["dominant_topic"].to_numpy()
-        for k in range(K):
-            sc = sent_frame.filter(pl.col("topic") == k)["score"].to_numpy()
-            m = float(sc.mean()) if sc.size else np.nan
-            se = float(sc.std(ddof=1) / np.sqrt(sc.size)) if sc.size > 1 else np.nan
-            topics_rows.append({
-                "source": source, "topic_id": k, "label": tm.labels[k], "theme": _topic_name(tm, k),
-                "term": topic_term(_topic_name(tm, k)), "top_terms": ", ".join(tm.top_terms[k]),
-                "coherence": float(tm.topic_coherence[k]), "method": tm.method, "k": K,
-                "coherence_by_k": coh_json, "prevalence": float(shares[:, k].mean()),
-                "n_dominant": int((dom == k).sum()), "tone": m, "tone_ci_low": m - 1.96 * se,
-                "tone_ci_high": m + 1.96 * se, "n_sentences": int(sc.size),
-            })
-        # stratified prevalence and sentiment
-        prev_rows += _stratify(source, frame, share_cols, family=f"{source}:topic_prevalence")
-        sent_rows += _stratify(source, frame, {"sentiment": None}, family=f"{source}:sentiment")
-        sfr = sent_frame.join(
-            frame.with_row_index("doc").select(["doc", "vacancy_id", *[c for c in STRATIFIERS.values() if c in frame.columns]]),
-            on="doc", how="left",
-        )
-        for k in range(K):
-            sub = sfr.filter(pl.col("topic") == k)
-            if sub.height >= 10:
-                sent_rows += _stratify(source, sub.rename({"score": f"_tone_{k}"}), {f"_tone_{k}": k}, family=f"{source}:topic_tone")
-        # adjusted comparison (assessments: the candidate's own documents)
-        if source == SOURCE_ASSESSMENTS:
-            outcomes = {"sentiment": TERM_BME} | {c: topic_term(_topic_name(tm, k)) for c, k in share_cols.items()}
-            effs = bme_effects(frame, outcomes)
-            for e in effs:
-                k = share_cols.get(e["outcome"])
-                e.update({
-                    "source": source, "stage": STAGE_ASSESSMENT_TONE if k is None else STAGE_ASSESSMENT_TOPICS,
-                    "outcome": OUTCOME_SENTIMENT if k is None else f"topic_share:{k}", "topic_id": k,
-                    "model": MODEL_LINEAR,
-                })
-            for adj in (ADJ_NONE, ADJ_FULL):
-                fam = [e for e in effs if e["adjustment"] == adj and e["topic_id"] is not None]
-                for e, q in zip(fam, bh_qvalues([e["p_value"] for e in fam])):
-                    e["q_value"] = float(q)
-                for e in effs:
-                    if e["adjustment"] == adj and e["topic_id"] is None:
-                        e["q_value"] = e["p_value"]
-            eff_rows += effs
-        doc_frames.append(frame.select(
-            pl.lit(source).alias("source"), "document_id",
-            pl.col("application_id") if "application_id" in frame.columns else pl.lit(None, dtype=pl.Utf8).alias("application_id"),
-            "vacancy_id",
-            pl.col("author_id") if "author_id" in frame.columns else pl.lit(None, dtype=pl.Utf8).alias("author_id"),
-            pl.col("written_date"), "text", "sentiment", "n_sentences", "negative_share", "dominant_topic",
-            pl.concat_list([pl.col(c).round(6) for c in share_cols]).alias("topic_shares"),
-        ).with_columns(pl.col("topic_shares").map_elements(lambda s: json.dumps(list(s)), return_dtype=pl.Utf8)))
-        prog(1.0, "stratified")
+        out = _analyse_source(source, sources[source], funnel, scores, params, prog)
+        for name, rows in (out or {}).items():
+            parts[name] += rows
     progress(1.0, "text analysis complete")
+    docs = parts["documents"]
     return {
-        "topics": _frame(topics_rows, TOPICS_SCHEMA),
-        "topic_prevalence": _frame(_with_q(prev_rows), GROUP_SCHEMA),
-        "sentiment_by_group": _frame(_with_q(sent_rows), GROUP_SCHEMA),
-        "text_effects": _frame(eff_rows, EFFECTS_SCHEMA),
-        "text_documents": pl.concat(doc_frames, how="vertical_relaxed") if doc_frames else _frame([], DOCS_SCHEMA),
+        "topics": _frame(parts["topics"], TOPICS_SCHEMA),
+        "topic_prevalence": _frame(_with_q(parts["prevalence"]), GROUP_SCHEMA),
+        "sentiment_by_group": _frame(_with_q(parts["sentiment"]), GROUP_SCHEMA),
+        "text_effects": _frame(parts["effects"], EFFECTS_SCHEMA),
+        "text_documents": pl.concat(docs, how="vertical_relaxed") if docs else _frame([], DOCS_SCHEMA),
     }
 
 

@@ -22,7 +22,7 @@ import polars as pl
 import pytest
 import yaml
 
-from tasks.analyses.funnel_statistics import models as fm
+from tasks.analyses.funnel_statistics import odds_ratios as ort
 from tasks.core.paths import PROJECT_ROOT
 from tasks.core.vocabulary import (
     AGE_BANDS,
@@ -150,7 +150,7 @@ def recovery_terms(terms: dict) -> dict:
 
 
 def main_rows(table: pl.DataFrame, stage: str, model: str) -> dict[str, dict]:
-    sub = table.filter((pl.col("analysis") == fm.ANALYSIS_MAIN) & (pl.col("stage") == stage) & (pl.col("model") == model))
+    sub = table.filter((pl.col("analysis") == ort.ANALYSIS_MAIN) & (pl.col("stage") == stage) & (pl.col("model") == model))
     return {r["term"]: r for r in sub.iter_rows(named=True)}
 
 
@@ -233,7 +233,7 @@ def test_trust_scale_recovery_generated(tmp_path, effects, seed):
     assert not _check_inside(table, truth), _check_inside(table, truth)
     # the offer model is the estimator matching the generator's DGM
     assert truth["models"][STAGE_OFFER]["model"] == MODEL_CONDITIONAL_LOGIT
-    assert set(table.columns) == set(fm.ODDS_RATIO_SCHEMA)
+    assert set(table.columns) == set(ort.ODDS_RATIO_SCHEMA)
     assert {"wres_indicator2", "adverse_impact"} <= set(out)
 
 
@@ -245,8 +245,8 @@ def test_large_scale_recovery_within_0_1():
     # 600k applications: the conditional logit's precision is set by the number of vacancies
     af = simulate_funnel(2024, vacancies=24_000, mean_applicants=25.0)
     assert af.height >= 200_000
-    fits = fm.stage_fits(af, stages=[STAGE_SHORTLIST, STAGE_OFFER], strata=False)
-    table = fm.odds_ratio_table(fits)
+    fits = ort.stage_fits(af, stages=[STAGE_SHORTLIST, STAGE_OFFER], strata=False)
+    table = ort.odds_ratio_table(fits)
     for stage, model in ((STAGE_SHORTLIST, MODEL_LOGIT), (STAGE_OFFER, MODEL_CONDITIONAL_LOGIT)):
         rows = main_rows(table, stage, model)
         for term, value in eff[stage].items():
@@ -266,7 +266,7 @@ def test_null_effects_rarely_significant():
     hits = {(s, t): 0 for s, terms in ((STAGE_SHORTLIST, null_shortlist), (STAGE_OFFER, null_offer)) for t in terms}
     for seed in seeds:
         af = simulate_funnel(seed, vacancies=250, mean_applicants=20.0)
-        table = fm.odds_ratio_table(fm.stage_fits(af, stages=[STAGE_SHORTLIST, STAGE_OFFER], strata=False))
+        table = ort.odds_ratio_table(ort.stage_fits(af, stages=[STAGE_SHORTLIST, STAGE_OFFER], strata=False))
         for (stage, term) in hits:
             model = MODEL_CONDITIONAL_LOGIT if stage == STAGE_OFFER else MODEL_LOGIT
             if main_rows(table, stage, model)[term]["p_value"] < 0.05:
@@ -289,7 +289,7 @@ def test_band_without_bme_offers_is_flagged_not_absurd():
     af = simulate_funnel(31, vacancies=600, no_bme_offer_band="9")
     band9 = af.filter((pl.col("band") == "9") & (pl.col("bme") == 1))
     assert band9["offered"].sum() == 0 and band9["interviewed"].sum() > 0
-    table = fm.odds_ratio_table(fm.stage_fits(af, stages=[STAGE_OFFER, "appoint_from_shortlist"]))
+    table = ort.odds_ratio_table(ort.stage_fits(af, stages=[STAGE_OFFER, "appoint_from_shortlist"]))
     for stage in (STAGE_OFFER, "appoint_from_shortlist"):
         r = table.filter((pl.col("analysis") == "stratum:band=9") & (pl.col("stage") == stage) & (pl.col("term") == TERM_BME))
         assert r.height >= 1

@@ -74,7 +74,7 @@ def test_band_and_period_scopes():
 
 
 def test_zero_appointed_bme_gives_haldane_rl_and_flag():
-    r = wres.relative_likelihood(s_w=20, a_w=5, s_b=8, a_b=0)
+    r = wres.indicator2_row(shortlisted_white=20, appointed_white=5, shortlisted_bme=8, appointed_bme=0)
     assert r["relative_likelihood"] == pytest.approx((5.5 / 21) / (0.5 / 9))
     assert math.isfinite(r["ci_high"]) and r["ci_low"] > 0
     assert "zero_cell_haldane" in r["flags"]
@@ -82,7 +82,46 @@ def test_zero_appointed_bme_gives_haldane_rl_and_flag():
 
 
 def test_non_adverse_band_edges():
-    assert wres.relative_likelihood(100, 50, 100, 50)["in_non_adverse_band"] is True
-    assert wres.relative_likelihood(100, 50, 100, 40)["in_non_adverse_band"] is True  # 1.25
-    assert wres.relative_likelihood(100, 50, 100, 39)["in_non_adverse_band"] is False
-    assert wres.relative_likelihood(100, 40, 100, 50)["in_non_adverse_band"] is True  # 0.80
+    assert wres.indicator2_row(shortlisted_white=100, appointed_white=50, shortlisted_bme=100, appointed_bme=50)["in_non_adverse_band"] is True
+    assert wres.indicator2_row(shortlisted_white=100, appointed_white=50, shortlisted_bme=100, appointed_bme=40)["in_non_adverse_band"] is True  # 1.25
+    assert wres.indicator2_row(shortlisted_white=100, appointed_white=50, shortlisted_bme=100, appointed_bme=39)["in_non_adverse_band"] is False
+    assert wres.indicator2_row(shortlisted_white=100, appointed_white=40, shortlisted_bme=100, appointed_bme=50)["in_non_adverse_band"] is True  # 0.80
+
+
+def test_relative_likelihood_hand_computed_two_by_two():
+    # White 30 of 100 appointed, BME 10 of 50: RL = 0.3 / 0.2 = 1.5
+    r = wres.relative_likelihood(appointed_white=30, shortlisted_white=100, appointed_bme=10, shortlisted_bme=50)
+    se = math.sqrt(1 / 30 - 1 / 100 + 1 / 10 - 1 / 50)
+    z = stats.norm.ppf(0.975)
+    assert r.estimate == pytest.approx(1.5)
+    assert (r.ci_low, r.ci_high) == (pytest.approx(1.5 * math.exp(-z * se)), pytest.approx(1.5 * math.exp(z * se)))
+    assert round(r.ci_low, 4) == 0.7989 and round(r.ci_high, 4) == 2.8165
+    assert r.zero_cell_corrected is False
+
+
+def test_relative_likelihood_zero_cell_rules():
+    def rl(a_w, s_w, a_b, s_b, rule):
+        return wres.relative_likelihood(appointed_white=a_w, shortlisted_white=s_w, appointed_bme=a_b,
+                                        shortlisted_bme=s_b, zero_cells=rule)
+
+    H, U = wres.ZERO_CELLS_HALDANE, wres.ZERO_CELLS_UNDEFINED
+    # nobody shortlisted in one group: undefined under both rules
+    for rule in (H, U):
+        assert rl(3, 10, 0, 0, rule) == wres.RelativeLikelihood(None, None, None)
+    # no BME appointee: Haldane adds 0.5 to every cell; "undefined" gives no figure
+    h = rl(5, 20, 0, 8, H)
+    assert h.zero_cell_corrected and h.estimate == pytest.approx((5.5 / 21) / (0.5 / 9))
+    assert rl(5, 20, 0, 8, U) == wres.RelativeLikelihood(None, None, None)
+    # no White appointee: Haldane-corrected RL; "undefined" gives RL = 0 with no interval
+    assert rl(0, 20, 4, 8, H).estimate == pytest.approx((0.5 / 21) / (4.5 / 9))
+    assert rl(0, 20, 4, 8, U) == wres.RelativeLikelihood(0.0, None, None)
+    # everyone appointed in a group (a non-appointed cell is 0): Haldane corrects, "undefined" does not
+    assert rl(10, 10, 2, 8, H).zero_cell_corrected
+    u = rl(10, 10, 2, 8, U)
+    assert u.estimate == pytest.approx(4.0) and not u.zero_cell_corrected
+    assert u.ci_low == pytest.approx(4.0 * math.exp(-stats.norm.ppf(0.975) * math.sqrt(1 / 2 - 1 / 8)))
+
+
+def test_relative_likelihood_arguments_are_keyword_only():
+    with pytest.raises(TypeError):
+        wres.relative_likelihood(100, 50, 100, 50)  # type: ignore[misc]

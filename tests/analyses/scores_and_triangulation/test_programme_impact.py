@@ -90,12 +90,12 @@ def test_pooled_pre_post_hand_count():
 
 
 def test_relative_likelihood_and_log_interval():
-    rl, lo, hi = pi.relative_likelihood(10, 50, 4, 40)
+    rl, lo, hi = pi.period_indicator2({"_aw": 10, "shortlisted_white": 50, "_ab": 4, "shortlisted_bme": 40})
     se = math.sqrt(1 / 10 - 1 / 50 + 1 / 4 - 1 / 40)
     z = stats.norm.ppf(0.975)
     assert rl == pytest.approx(2.0)
     assert (lo, hi) == (pytest.approx(2 * math.exp(-z * se)), pytest.approx(2 * math.exp(z * se)))
-    assert pi.relative_likelihood(3, 10, 0, 10) == (None, None, None)
+    assert pi.period_indicator2({"_aw": 3, "shortlisted_white": 10, "_ab": 0, "shortlisted_bme": 10}) == (None, None, None)
 
 
 def test_segmented_regression_exact_on_noiseless_line():

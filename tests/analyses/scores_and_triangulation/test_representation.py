@@ -64,15 +64,6 @@ def test_share_by_band_equals_hand_count():
     assert t.filter(pl.col("snapshot_month") == FEB)["band"].to_list() == ["6", "8a", rep.BAND_SENIOR, rep.BAND_ALL]
 
 
-def test_share_ci_is_wilson():
-    lo, hi = rep.wilson(2, 3)
-    z = stats.norm.ppf(0.975)
-    p, n = 2 / 3, 3
-    c = (p + z * z / (2 * n)) / (1 + z * z / n)
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    assert (lo, hi) == (pytest.approx(c - h), pytest.approx(c + h))
-
-
 def test_representation_ratio_hand_count():
     t = rep.representation_ratios(_funnel(), _workforce(), programme_start=FEB)
     allp = _row(t, period=rep.PERIOD_ALL, band=rep.BAND_SENIOR)

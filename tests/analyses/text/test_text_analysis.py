@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from scipy import stats
 
-from tasks.analyses.text.analysis import ADJ_FULL, ADJ_NONE, bh_qvalues, bme_effects, group_means
+from tasks.analyses.text.analysis import ADJ_FULL, ADJ_NONE, bme_effects, text_qvalues
 from tasks.core.vocabulary import (
     REDACTION_PLACEHOLDERS,
     STAGE_ASSESSMENT_TONE,
@@ -17,35 +16,14 @@ from tasks.core.vocabulary import (
 )
 
 
-def test_bh_qvalues_hand_computed():
-    q = bh_qvalues([0.01, 0.04, 0.03, 0.5, np.nan])
+def test_text_q_values_are_nan_for_missing_p_and_use_statsmodels_arithmetic():
+    from statsmodels.stats.multitest import multipletests
+
+    q = text_qvalues([0.01, 0.04, 0.03, 0.5, np.nan])
     # ranks 1..4 of m=4: 0.01*4/1=.04; 0.03*4/2=.06; 0.04*4/3=.0533; 0.5 -> running minimum from the top
     assert q[:4] == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
     assert np.isnan(q[4])
-
-
-def test_group_means_cluster_robust_hand_computed():
-    y = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 12.0, 14.0, 16.0, 18.0])
-    g = ["a"] * 5 + ["b"] * 5
-    cl = [f"c{i}" for i in range(10)]  # every document its own cluster
-    rows, p = group_means(y, g, cl)
-    n, k, G = 10, 2, 10
-    c = G / (G - 1) * (n - 1) / (n - k)  # statsmodels CR1 small-sample factor
-    for r, vals in zip(rows, (y[:5], y[5:])):
-        se = np.sqrt(c * ((vals - vals.mean()) ** 2).sum()) / vals.size
-        t = stats.t.ppf(0.975, G - 1)
-        assert r["mean"] == pytest.approx(vals.mean())
-        assert r["std_error"] == pytest.approx(se)
-        assert (r["ci_low"], r["ci_high"]) == pytest.approx((vals.mean() - t * se, vals.mean() + t * se))
-        assert r["n"] == 5 and r["n_clusters"] == 5
-    se_diff = np.hypot(rows[0]["std_error"], rows[1]["std_error"])
-    assert p == pytest.approx(2 * stats.t.sf(11 / se_diff, G - 1))
-
-
-def test_group_means_drops_small_and_missing_levels():
-    y = np.array([1.0, 2, 3, 4, 5, 6, np.nan, 8])
-    rows, p = group_means(y, ["a"] * 5 + ["b", None, "b"], [str(i) for i in range(8)])
-    assert [r["level"] for r in rows] == ["a"] and np.isnan(p)
+    assert q[:4] == multipletests([0.01, 0.04, 0.03, 0.5], method="fdr_bh")[1].tolist()
 
 
 def _confounded(seed: int, n_vac: int = 150, gap: float = 0.0) -> pl.DataFrame:

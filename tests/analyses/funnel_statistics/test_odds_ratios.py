@@ -1,0 +1,58 @@
+"""The odds-ratio table: contrasts, Wald rows and q-value families."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+from funnel_tables import table_frame
+
+from tasks.analyses.funnel_statistics import fits, odds_ratios, specs
+from tasks.core.vocabulary import TERM_LETTER_TO_CEO, contrast_term
+
+
+def test_contrast_is_the_stratum_odds_ratio():
+    # saturated 2x2x2: bme@letter_to_ceo=1 equals the log OR in the letter=1 sub-table
+    cells = {(0, 0): (30, 70), (1, 0): (10, 40), (0, 1): (25, 50), (1, 1): (20, 30)}
+    df = table_frame(cells, names=("bme", "letter_to_ceo"))
+    spec = specs.Spec(("bme", "letter_to_ceo"), (), (("bme", "letter_to_ceo"),))
+    fit = fits.fit_logit(df, spec, "y", "cluster", stage="shortlist", feature_levels=("letter_to_ceo",))
+    rows = {r["term"]: r for r in odds_ratios.fit_rows(fit, specs.CONTRASTS)}
+    on = rows[contrast_term(TERM_LETTER_TO_CEO, 1)]
+    off = rows[contrast_term(TERM_LETTER_TO_CEO, 0)]
+    G = df.height
+    assert on["estimate"] == pytest.approx(math.log(20 * 50 / (30 * 25)), abs=1e-8)
+    assert on["std_error"] == pytest.approx(math.sqrt((1 / 20 + 1 / 30 + 1 / 25 + 1 / 50) * G / (G - 1)), rel=1e-6)
+    assert off["estimate"] == pytest.approx(math.log(10 * 70 / (40 * 30)), abs=1e-8)
+    assert on["odds_ratio"] == pytest.approx(math.exp(on["estimate"]))
+    z = 1.959963984540054
+    assert on["ci_low"] == pytest.approx(math.exp(on["estimate"] - z * on["std_error"]))
+
+
+def test_contrast_averages_other_interactions_within_level():
+    fit = fits.Fit("offer", "conditional_logit", "main", ["bme", "bme:letter_to_ceo", "bme:post_programme"],
+                 np.array([-0.5, 0.6, 0.2]), np.diag([0.01, 0.04, 0.09]), 1, 1, 1)
+    fit.feature_means[("letter_to_ceo", 1)] = {"letter_to_ceo": 1.0, "post_programme": 1.0}
+    fit.feature_means[("letter_to_ceo", 0)] = {"letter_to_ceo": 0.0, "post_programme": 0.25}
+    w1 = odds_ratios.contrast_weights(fit, "letter_to_ceo", 1)
+    assert w1 == {"bme": 1.0, "bme:letter_to_ceo": 1.0, "bme:post_programme": 1.0}
+    est, se = fit.lincom(odds_ratios.contrast_weights(fit, "letter_to_ceo", 0))
+    assert est == pytest.approx(-0.5 + 0.25 * 0.2)
+    assert se == pytest.approx(math.sqrt(0.01 + 0.25 ** 2 * 0.09))
+    assert odds_ratios.contrast_weights(fit, "diverse_panel", 1) is None
+
+
+def test_qvalue_families_stratified_by_term():
+    rows = []
+    for a, t, p in [("stratum:band=8a", "bme", 0.01), ("stratum:band=8b", "bme", 0.04),
+                    ("stratum:band=8a", "female", 0.5), ("main", "bme", 0.01), ("main", "female", 0.02),
+                    ("main", "intercept", 1e-9)]:
+        rows.append({"analysis": a, "stage": "offer", "model": "logit", "term": t, "p_value": p})
+    out = odds_ratios.add_qvalues(pl.DataFrame(rows))
+    q = {(r["analysis"], r["term"]): r["q_value"] for r in out.iter_rows(named=True)}
+    assert q[("stratum:band=8a", "bme")] == pytest.approx(0.02)  # family of 2 strata
+    assert q[("stratum:band=8b", "bme")] == pytest.approx(0.04)
+    assert q[("stratum:band=8a", "female")] == pytest.approx(0.5)  # alone in its family
+    assert q[("main", "bme")] == pytest.approx(0.02)  # main family excludes the intercept
+    assert q[("main", "intercept")] is None
