@@ -82,15 +82,18 @@ def as_date(value: str | date) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-MART_STEPS = ("models/marts/reference", "models/marts/vacancy_features", "models/marts/application_funnel",
-              "models/marts/panel_members", "models/marts/score_sheets", "models/marts/text_tables", "models/marts/workforce")
+# sql/models/marts/<step>.sql, in dependency order
+MART_STEPS = tuple(f"models/marts/{step}" for step in (
+    "reference", "vacancy_features", "application_funnel", "panel_members", "score_sheets", "text_tables", "workforce",
+))
 
 
 def build_marts(db_path: str | Path, programme_start: str = DEFAULT_PROGRAMME_START, force: bool = False) -> bool:
     """(Re)build the marts for the current staging and programme start.  Returns True if rebuilt."""
     start = parse_month(programme_start)
     with writing(db_path) as con:
-        fp = hashlib.sha256(f"{get_setting(con, 'staging_fingerprint')}|{start}|{quarantine_count(con)}".encode()).hexdigest()
+        staged = f"{get_setting(con, 'staging_fingerprint')}|{start}|{quarantine_count(con)}"
+        fp = hashlib.sha256(staged.encode()).hexdigest()
         if not force and get_setting(con, "marts_fingerprint") == fp:
             return False
         con.execute("BEGIN TRANSACTION")

@@ -2,6 +2,11 @@
 ``<db>.landing/<sha256>/<name>`` and recorded in ``landing.manifest``; its rows
 go to ``raw.<table>``, every column as text, with ``_sha256`` and
 ``_row_number`` lineage.  The same bytes again are a no-op.
+
+:func:`land_file` returns a :class:`LandedFile`; :func:`extract_set_sha256`
+identifies a set of landed files.  SQL in ``sql/ops/landing/`` and
+``sql/ops/raw/``.  A landed file is never modified and raw rows are never
+deleted or typed (typing is staging's).
 """
 from __future__ import annotations
 

@@ -1,4 +1,13 @@
-"""Column mappings (mappings/*.yaml) and matching extract files to canonical tables."""
+"""Column mappings (``mappings/*.yaml``) and matching extract files to canonical tables.
+
+:func:`load_mappings` reads the given YAML files (default: every file in
+``mappings/``) and returns one :class:`TableMapping` per canonical table: export
+header -> canonical column, personal-data headers, date format and Y/N words.
+It refuses unknown tables, unknown columns and unmapped canonical columns
+(:class:`~tasks.ingest.readers.ExtractError`, one line).  :func:`discover`
+matches the files of an extracts folder to tables by ``file_pattern``.  The
+format is documented in docs/data-contract.md.  Nothing here reads a file's rows.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,7 +51,8 @@ def load_mappings(paths: list[Path] | None = None) -> dict[str, TableMapping]:
             raise ExtractError(f"{path.name}: not valid YAML ({exc.__class__.__name__})") from None
         for table, spec in (doc.get("tables") or {}).items():
             if table not in CANONICAL_TABLES:
-                raise ExtractError(f"{path.name}: unknown table {table!r}; canonical tables: {', '.join(CANONICAL_TABLES)}")
+                raise ExtractError(
+                    f"{path.name}: unknown table {table!r}; canonical tables: {', '.join(CANONICAL_TABLES)}")
             cols = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
             unknown = sorted(set(cols.values()) - set(CANONICAL_TABLES[table]))
             if unknown:

@@ -1,17 +1,23 @@
-"""Ingest: landing zone -> raw -> staging -> marts.
+"""Staging: typed, canonical tables built from raw for the current extract set.
 
-* Landing: each extract file is copied once, read-only, to
-  ``<db>.landing/<sha256>/<name>`` and recorded in ``landing.manifest``.  The
-  same bytes again are a no-op; changed bytes get a new landing entry.
-* Raw: ``raw.<table>`` holds every row as received, every column as text,
-  with ``_sha256`` and ``_row_number`` lineage.
-* Staging: typed, canonical names (through ``mappings/<system>.yaml``),
-  codes normalised, identifiers pseudonymised, free text redacted.  Rows that
-  cannot be staged go to ``quarantine.<table>`` with their raw values.
-* Marts: analysis-ready tables (docs/data-contract.md).
+:func:`ingest_extracts` lands every extract file (:mod:`tasks.ingest.landing`),
+then (re)builds ``staging.<table>`` when the extract set, the pseudonymisation
+key, the mappings, the redaction model or the staging SQL changed (a
+fingerprint kept in ``meta.settings``):
 
-``ingest_extracts`` does land + raw + staging; ``build_marts`` the marts.  The
-validation gate (tasks/validation/gate.py) runs between them.
+* columns renamed through the run's mappings (``mappings/<system>.yaml``,
+  :mod:`tasks.ingest.mappings`) and typed by ``sql/models/staging/<table>.sql``;
+* identifiers pseudonymised with the trust's key (:mod:`tasks.privacy.pseudonyms`);
+* free text redacted (:mod:`tasks.privacy.redaction`), with the names and emails
+  of the extracts' personal-data columns as known people;
+* rows that cannot be staged (malformed lines, unparseable values) moved to
+  quarantine (:mod:`tasks.ingest.quarantine`), and raw = staged + quarantined
+  reconciled.
+
+It returns an :class:`IngestSummary`.  Personal-data columns are read only for
+redaction and are never staged.  Staging never validates (the gate,
+:mod:`tasks.validation.gate`, runs next) and never builds the marts
+(:mod:`tasks.marts`).
 """
 from __future__ import annotations
 
@@ -24,10 +30,11 @@ from typing import Callable
 
 import pyarrow as pa
 
+from tasks.core.paths import SQL_DIR
 from tasks.core.vocabulary import TEXT_TABLES
 from tasks.ingest.landing import LandedFile, extract_set_sha256, land_file
 from tasks.ingest.mappings import TableMapping, discover, load_mappings
-from tasks.ingest.quarantine import quarantine, reconcile
+from tasks.ingest.quarantine import clear_quarantine, quarantine, reconcile
 from tasks.ingest.readers import ExtractError
 from tasks.privacy.pseudonyms import key_fingerprint, pseudonym_key
 from tasks.publish import registry
@@ -131,15 +138,20 @@ class IngestSummary:
         return sum(1 for f in self.files if f.new)
 
 
-def _staging_fingerprint(input_sha: str, key: str, mappings: dict[str, TableMapping], redaction_model: str | None) -> str:
-    from tasks.core.paths import SQL_DIR
+# the SQL folders whose statements shape staging: a change to any file rebuilds it
+STAGING_SQL_DIRS = ("models/staging", "ops/staging", "ops/quarantine")
 
+
+def _staging_fingerprint(input_sha: str, key: str, mappings: dict[str, TableMapping],
+                         redaction_model: str | None) -> str:
+    """What staging was built from: extract set, key, mappings, redaction model and the staging SQL."""
     h = hashlib.sha256()
     h.update(input_sha.encode())
     h.update(key_fingerprint(key).encode())
     h.update(repr(sorted((t, sorted(m.columns.items()), m.date_format) for t, m in mappings.items())).encode())
     h.update(str(redaction_model).encode())
-    for p in sorted([*(SQL_DIR / "models" / "staging").glob("*.sql"), *(SQL_DIR / "ops" / "staging").glob("*.sql"), *(SQL_DIR / "ops" / "quarantine").glob("*.sql")]):
+    sql_files = [p for folder in STAGING_SQL_DIRS for p in (SQL_DIR / folder).glob("*.sql")]
+    for p in sorted(sql_files):
         h.update(p.read_bytes())
     return h.hexdigest()
 
@@ -196,7 +208,8 @@ def _build_staging(con, mappings, landed: list[LandedFile], key: str, redaction_
     try:
         run_sql(con, "ops/meta/extract_set_clear")
         for lf in landed:
-            run_sql(con, "ops/meta/extract_set_add", {"table_name": lf.table, "sha256": lf.sha256, "file_name": lf.file_name})
+            run_sql(con, "ops/meta/extract_set_add",
+                    {"table_name": lf.table, "sha256": lf.sha256, "file_name": lf.file_name})
         run_sql(con, "models/staging/macros")
         # headers per file, for the critical column check
         for table, m in mappings.items():
@@ -217,8 +230,7 @@ def _build_staging(con, mappings, landed: list[LandedFile], key: str, redaction_
                 _redact_table(con, table, redactor, progress)
         # the rejection path: unparseable values and malformed rows
         for table in mappings:
-            run_sql(con, "ops/quarantine/create", table=table)
-            run_sql(con, "ops/quarantine/clear", table=table)
+            clear_quarantine(con, table)
             run_sql(con, "ops/staging/row_rejects", table=table, source=f"src_{table}", rejects=f"rejects_{table}")
             quarantine(con, table, f"rejects_{table}")
         con.execute("COMMIT")

@@ -1,4 +1,8 @@
-"""Warehouse settings (``meta.settings``): fingerprints and other small key/value state."""
+"""Warehouse settings (``meta.settings``): fingerprints and other small key/value state.
+
+Reads and writes one text value by name (``sql/ops/meta/``).  Callers own the
+transaction; nothing here commits or interprets a value.
+"""
 from __future__ import annotations
 
 from tasks.warehouse.sql import run_sql
