@@ -1,4 +1,11 @@
-"""The trust's pseudonymisation key: identifiers are replaced by a keyed hash at staging."""
+"""The trust's pseudonymisation key: identifiers are replaced by a keyed hash at staging.
+
+:func:`pseudonym_key` returns the key: ``EDI_RECRUIT_PSEUDONYM_KEY`` when set (read
+at call time), else ``<db>.key`` beside the warehouse, created once with owner-only
+permissions.  The hashing itself is SQL (``sql/models/staging/macros.sql``);
+:func:`key_fingerprint` lets staging notice a changed key without storing it.
+The key is never logged or written anywhere else.
+"""
 from __future__ import annotations
 
 import hashlib

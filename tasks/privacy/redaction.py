@@ -24,6 +24,9 @@ Entry point used by ingest::
 
     redactor = build_redactor(KnownPeople(...), model=None)
     text, counts = redactor.redact("...")
+
+Implements the redaction part of docs/methods.md section 2.  It works on
+strings only: it never reads or writes the warehouse, and never logs a text.
 """
 from __future__ import annotations
 
