@@ -102,8 +102,10 @@ def _merge_case(spec: dict, case: dict) -> dict:
     """A case's roles override the base spec's for the columns it names."""
     out = {k: v for k, v in spec.items() if k != "cases"}
     named = set(case.get("rates", {}) or {}) | set(case.get("derived", {}) or {}) | set(case.get("estimates", []))
-    out["rates"] = {k: v for k, v in (spec.get("rates", {}) or {}).items() if k not in named} | (case.get("rates") or {})
-    out["derived"] = {k: v for k, v in (spec.get("derived", {}) or {}).items() if k not in named} | (case.get("derived") or {})
+    base_rates = spec.get("rates", {}) or {}
+    base_derived = spec.get("derived", {}) or {}
+    out["rates"] = {k: v for k, v in base_rates.items() if k not in named} | (case.get("rates") or {})
+    out["derived"] = {k: v for k, v in base_derived.items() if k not in named} | (case.get("derived") or {})
     out["estimates"] = [c for c in spec.get("estimates", []) if c not in named] + list(case.get("estimates", []))
     if "secondary" in case:
         out["secondary"] = case["secondary"]
@@ -156,7 +158,8 @@ def protect_table(name: str, df: pl.DataFrame, policy: Policy) -> tuple[pl.DataF
     return out, report
 
 
-def _protect_part(df: pl.DataFrame, spec: dict, roles: dict[str, str], policy: Policy, report: SdcReport) -> pl.DataFrame:
+def _protect_part(df: pl.DataFrame, spec: dict, roles: dict[str, str], policy: Policy,
+                  report: SdcReport) -> pl.DataFrame:
     """One row subset under one spec: counts suppressed and rounded, rates, derived, small-event flags."""
     count_cols = [c for c, r in roles.items() if r == "count" and c in df.columns]
     part = _Part(df, policy, report, _suppress_counts(df, spec, count_cols, policy, report))
