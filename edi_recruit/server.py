@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,21 +21,11 @@ from edi_recruit.settings import PRIVACY_ENV
 from tasks.core.paths import PROJECT_ROOT
 
 WORK_POOL = "edi-recruit"
-DEFAULT_PORT = 4200
-MONTHLY_DEPLOYMENT = "monthly-evaluation/monthly-evaluation"
-BACKFILL_DEPLOYMENT = "backfill/backfill"
-TERMINAL_STATES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
 
 
 def prefect_bin() -> str:
     exe = Path(sys.executable).parent / "prefect"
     return str(exe) if exe.exists() else "prefect"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def api_url(port: int) -> str:
@@ -111,39 +100,6 @@ def ensure_work_pool(url: str, name: str = WORK_POOL) -> None:
     template = ProcessWorker.get_default_base_job_template()
     api("POST", f"{url}/work_pools/", {"name": name, "type": "process", "base_job_template": template,
                                        "description": "edi-recruit flow runs as local subprocesses"})
-
-
-def deployment_id(url: str, name: str) -> str:
-    return api("GET", f"{url}/deployments/name/{name}")["id"]
-
-
-def create_flow_run(url: str, deployment: str, parameters: dict) -> str:
-    dep = deployment_id(url, deployment)
-    return api("POST", f"{url}/deployments/{dep}/create_flow_run", {"parameters": parameters})["id"]
-
-
-def flow_run(url: str, run_id: str) -> dict:
-    return api("GET", f"{url}/flow_runs/{run_id}")
-
-
-def wait_flow_run(url: str, run_id: str, timeout: float = 600.0, poll: float = 2.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        fr = flow_run(url, run_id)
-        if (fr.get("state") or {}).get("type") in TERMINAL_STATES:
-            return fr
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"flow run {run_id} still {fr.get('state', {}).get('type')} after {timeout:.0f}s")
-        time.sleep(poll)
-
-
-def artifacts_of(url: str, flow_run_ids: list[str]) -> list[dict]:
-    return api("POST", f"{url}/artifacts/filter",
-               {"artifacts": {"flow_run_id": {"any_": list(flow_run_ids)}}, "limit": 200})
-
-
-def artifacts_by_key(url: str, key: str) -> list[dict]:
-    return api("POST", f"{url}/artifacts/filter", {"artifacts": {"key": {"any_": [key]}}, "limit": 200})
 
 
 # ---------------------------------------------------------------- processes

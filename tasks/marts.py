@@ -9,7 +9,6 @@ rows in the same order in every warehouse built from the same extracts.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -76,10 +75,6 @@ def load_mart(ctx, name: str, columns: list[str] | None = None, window: bool = F
                    order_by=column_list(MART_KEYS[name]))
     with reading(ctx.db_path) as con:
         return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
-
-
-def as_date(value: str | date) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 # sql/models/marts/<step>.sql, in dependency order

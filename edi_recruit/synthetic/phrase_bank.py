@@ -12,12 +12,6 @@ from __future__ import annotations
 
 from tasks.core.vocabulary import THEMES
 
-POSITIVE_WORDS: tuple[str, ...] = ("exceptional", "outstanding", "strong", "impressive", "excellent", "compelling")
-
-
-NEGATIVE_WORDS: tuple[str, ...] = ("lacked", "limited", "not yet ready", "struggled", "would benefit from", "unconvincing")
-
-
 BODIES: dict[str, dict[str, tuple[str, ...]]] = {
     "leadership": {
         "pos": (

@@ -13,12 +13,10 @@ import logging
 
 import polars as pl
 
-from tasks.core.vocabulary import SENIOR_BANDS, WRES_GROUPS, WRES_UNKNOWN
+from tasks.core.vocabulary import SENIOR_BANDS, TOTAL_LABEL, WRES_GROUPS, WRES_UNKNOWN
 
 log = logging.getLogger(__name__)
 
-
-TOTAL_LABEL = "All"
 
 
 STAGE_COLUMNS: tuple[str, ...] = ("shortlisted", "interviewed", "offered", "appointed")

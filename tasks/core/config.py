@@ -123,7 +123,7 @@ ANALYSIS_PARAMS: dict[str, ParamSpec] = {
     # tasks/analyses/scores_and_triangulation/analysis.py
     "its_frequency": ParamSpec(_text, "interrupted time series periods: month (default) or quarter"),
     "its_maxlags": ParamSpec(_non_negative_int, "Newey-West lags (default: the rule of thumb)"),
-    # tasks/analyses/funnel_statistics/models.py
+    # tasks/analyses/funnel_statistics/odds_ratios.py
     "funnel_statsmodels_max_rows": ParamSpec(
         _non_negative_int, "above this many pattern rows the logit uses the own fast path (default 2000000)",
         env="EDI_FUNNEL_STATSMODELS_MAX_ROWS"),

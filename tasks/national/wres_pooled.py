@@ -39,18 +39,11 @@ from dataclasses import dataclass
 import polars as pl
 from scipy import stats
 
+from tasks.analyses.funnel_statistics.fits import FLAG_NO_DATA
+from tasks.analyses.funnel_statistics.wres import FLAG_ZERO_CELL, ZERO_CELLS_HALDANE, relative_likelihood
 from tasks.core.vocabulary import TOTAL_LABEL
 
-FLAG_NO_DATA = "no_data"  # the same string as the trust WRES table's flag
-
-
-FLAG_ZERO_CELL = "zero_cell_haldane"  # the same string as the trust WRES table's flag
-
-
 FLAG_SUPPRESSED = "suppressed_rows_excluded"
-
-
-HALDANE = 0.5
 
 
 COUNT_COLUMNS: tuple[str, ...] = ("shortlisted_white", "appointed_white", "shortlisted_bme", "appointed_bme")
@@ -94,17 +87,12 @@ def log_relative_likelihood(*, shortlisted_white: int, appointed_white: int, sho
     """
     if not (0 <= appointed_white <= shortlisted_white and 0 <= appointed_bme <= shortlisted_bme):
         raise ValueError(ERROR_COUNTS)
-    if shortlisted_white == 0 or shortlisted_bme == 0:
+    r = relative_likelihood(appointed_white=appointed_white, shortlisted_white=shortlisted_white,
+                            appointed_bme=appointed_bme, shortlisted_bme=shortlisted_bme,
+                            zero_cells=ZERO_CELLS_HALDANE)
+    if r.estimate is None:
         return LogRelativeLikelihood(None, None, (FLAG_NO_DATA,))
-    aw, nw = float(appointed_white), float(shortlisted_white - appointed_white)
-    ab, nb = float(appointed_bme), float(shortlisted_bme - appointed_bme)
-    flags: tuple[str, ...] = ()
-    if min(aw, nw, ab, nb) == 0:
-        flags = (FLAG_ZERO_CELL,)
-        aw, nw, ab, nb = aw + HALDANE, nw + HALDANE, ab + HALDANE, nb + HALDANE
-    log_rl = math.log(aw / (aw + nw)) - math.log(ab / (ab + nb))
-    se = math.sqrt(1 / aw - 1 / (aw + nw) + 1 / ab - 1 / (ab + nb))
-    return LogRelativeLikelihood(log_rl, se, flags)
+    return LogRelativeLikelihood(math.log(r.estimate), r.std_error, (FLAG_ZERO_CELL,) if r.zero_cell_corrected else ())
 
 
 def katz_row(*, shortlisted_white: int, appointed_white: int, shortlisted_bme: int, appointed_bme: int,

@@ -19,7 +19,9 @@ AS_OF = "2024-01"
 
 @pytest.fixture(scope="module")
 def local_prefect(tmp_path_factory):
-    from edi_recruit.server import LocalPrefect, free_port
+    from server_helpers import free_port
+
+    from edi_recruit.server import LocalPrefect
 
     base = tmp_path_factory.mktemp("prefect")
     lp = LocalPrefect(base / "home", free_port())
@@ -33,7 +35,7 @@ def local_prefect(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def completed(local_prefect, tmp_path_factory) -> dict:
-    from edi_recruit.server import MONTHLY_DEPLOYMENT, create_flow_run, wait_flow_run
+    from server_helpers import MONTHLY_DEPLOYMENT, create_flow_run, wait_flow_run
 
     base = tmp_path_factory.mktemp("server_run")
     trust = small_trust(base / "extracts")
@@ -45,7 +47,9 @@ def completed(local_prefect, tmp_path_factory) -> dict:
 
 
 def test_deployments_schedule_and_pool(local_prefect):
-    from edi_recruit.server import BACKFILL_DEPLOYMENT, MONTHLY_DEPLOYMENT, WORK_POOL, api
+    from server_helpers import BACKFILL_DEPLOYMENT, MONTHLY_DEPLOYMENT
+
+    from edi_recruit.server import WORK_POOL, api
 
     pool = api("GET", f"{local_prefect.url}/work_pools/{WORK_POOL}")
     assert pool["type"] == "process"
@@ -61,7 +65,8 @@ def test_deployments_schedule_and_pool(local_prefect):
 
 
 def test_triggered_run_completes_with_artifacts_and_results(completed, local_prefect):
-    from edi_recruit.server import artifacts_of
+    from server_helpers import artifacts_of
+
     from tasks.outputs.artifacts import KEY_NLP_PROGRESS, RUN_ARTIFACT_KEYS
 
     fr = completed["flow_run"]

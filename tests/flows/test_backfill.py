@@ -14,7 +14,7 @@ PIT_MONTH = "2023-11"
 TOL = {"abs_tol": 1e-12, "rel_tol": 1e-12}   # last-bit BLAS noise only (see test_flows_monthly)
 # Every table, odds_ratios included, must be identical.  (odds_ratios once flipped between runs:
 # a convergence verdict read from process-global warning capture while other analyses ran in threads,
-# and unordered polars group_by output; both fixed in tasks/analyses/funnel_statistics/models.py and tasks/warehouse/.)
+# and unordered polars group_by output; both fixed in tasks/analyses/funnel_statistics/odds_ratios.py and tasks/warehouse/.)
 
 
 @pytest.fixture(scope="module")

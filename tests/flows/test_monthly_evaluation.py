@@ -179,7 +179,7 @@ def test_artifacts_are_keyed_and_match_published_figures(first_run, space, trust
 # ---------------------------------------------------------------- determinism
 # Every table, odds_ratios included, must be identical.  (odds_ratios once flipped between runs:
 # a convergence verdict read from process-global warning capture while other analyses ran in threads,
-# and unordered polars group_by output; both fixed in tasks/analyses/funnel_statistics/models.py and tasks/warehouse/.)
+# and unordered polars group_by output; both fixed in tasks/analyses/funnel_statistics/odds_ratios.py and tasks/warehouse/.)
 
 
 def test_two_runs_on_same_inputs_give_identical_results(first_run, second_run, space):

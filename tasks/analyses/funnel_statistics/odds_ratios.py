@@ -61,8 +61,6 @@ from tasks.stats.multiple_testing import bh_qvalues
 Contrasts = tuple[tuple[str, int], ...]
 
 
-ANALYSIS_MAIN = "main"
-
 
 ODDS_RATIO_SCHEMA: dict[str, pl.DataType] = {
     "analysis": pl.String, "stage": pl.String, "model": pl.String, "term": pl.String,

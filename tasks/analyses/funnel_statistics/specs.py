@@ -14,6 +14,7 @@ import polars as pl
 
 from tasks.core.vocabulary import (
     AGE_BANDS,
+    CONTRAST_LEVELS,
     DIRECTORATES,
     REFERENCE_AGE_BAND,
     REFERENCE_BAND,
@@ -171,5 +172,5 @@ SPEC_STRATUM_CONDITIONAL = Spec((TERM_BME, TERM_FEMALE, TERM_INTERNAL), intercep
 
 
 CONTRASTS: tuple[tuple[str, int], ...] = tuple(
-    (f, lev) for f in PROGRAMME_FEATURES for lev in (1, 0)
+    (f, lev) for f in PROGRAMME_FEATURES for lev in CONTRAST_LEVELS
 )

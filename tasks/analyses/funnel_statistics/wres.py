@@ -102,6 +102,7 @@ class RelativeLikelihood:
     ci_low: float | None
     ci_high: float | None
     zero_cell_corrected: bool = False
+    std_error: float | None = None  # of log RL (Katz), after any zero-cell correction
 
 
 def relative_likelihood(
@@ -143,7 +144,7 @@ def relative_likelihood(
     rl = (aw / (aw + nw)) / (ab / (ab + nb))
     se = log_ratio_std_error(events_a=aw, trials_a=aw + nw, events_b=ab, trials_b=ab + nb)
     low, high = katz_interval(ratio=rl, std_error=se, arithmetic=ci_arithmetic)
-    return RelativeLikelihood(rl, low, high, corrected)
+    return RelativeLikelihood(rl, low, high, corrected, se)
 
 
 def indicator2_row(*, appointed_white: int, shortlisted_white: int, appointed_bme: int,

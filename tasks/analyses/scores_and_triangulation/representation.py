@@ -40,9 +40,6 @@ BAND_ALL = "all"
 BAND_SENIOR = "senior"
 
 
-BAND_FEEDER = "feeder"
-
-
 PERIOD_MONTH = "month"
 
 

@@ -61,9 +61,6 @@ _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 NEGATIVE_THRESHOLD = -0.05  # VADER's conventional cut-offs
 
 
-POSITIVE_THRESHOLD = 0.05
-
-
 def build_analyzer(adjusted: bool = True) -> SentimentIntensityAnalyzer:
     """VADER, with the recruitment lexicon adjustment unless ``adjusted=False``."""
     a = SentimentIntensityAnalyzer()
