@@ -53,7 +53,8 @@ def _rows(df: pl.DataFrame) -> list[dict]:
     return df.to_dicts() if df.height else []
 
 
-def _run_tables(con: duckdb.DuckDBPyConnection, run_id: str, names: tuple[str, ...] | None) -> dict[str, pl.DataFrame]:
+def published_tables(con: duckdb.DuckDBPyConnection, run_id: str,
+                     names: tuple[str, ...] | None = None) -> dict[str, pl.DataFrame]:
     """The run's rows of each published table (all of them, or those of ``names`` that exist, in that order)."""
     present = [r["table_name"] for r in _rows(query(con, "queries/published/list_tables"))]
     wanted = present if names is None else [n for n in names if n in present]
@@ -98,7 +99,7 @@ def load_run(db_path: str | Path, run_id: str | None = None) -> PublishedRun:
         if run_id is None:
             raise ValueError(NO_PUBLISHED_RUN.format(db=db_path))
         run = next((r for r in runs if r["run_id"] == run_id), {"run_id": run_id})
-        tables = _run_tables(con, run_id, None)
+        tables = published_tables(con, run_id)
     if run_id not in published_runs:
         log.warning("run %s has no published tables", run_id)
     return PublishedRun(run_id, run, tables, _policy(tables))
@@ -107,4 +108,4 @@ def load_run(db_path: str | Path, run_id: str | None = None) -> PublishedRun:
 def load_published(db: str | Path, run_id: str, names: tuple[str, ...]) -> dict[str, pl.DataFrame]:
     """The run's rows of the named published tables, in the order of ``names`` (missing tables are skipped)."""
     with reading(db) as con:
-        return _run_tables(con, run_id, names)
+        return published_tables(con, run_id, names)

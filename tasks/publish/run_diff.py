@@ -142,17 +142,22 @@ def diff_tables(tables_a: dict[str, pl.DataFrame], tables_b: dict[str, pl.DataFr
 
 
 def run_tables(con, run_id: str, schema: str = "results") -> dict[str, pl.DataFrame]:
-    """Every table of ``schema`` with a run_id column, restricted to one run."""
+    """Every table of ``schema`` with a run_id column, restricted to one run (empty tables left out).
+
+    Published tables are read through :func:`tasks.outputs.published.published_tables`, the one
+    reader of ``published.*``; ``results.*`` tables (never shown to readers) are read here.
+    """
     from tasks.warehouse.sql import run_sql, to_polars
 
-    names = [r[0] for r in run_sql(con, "queries/diff_run_tables", {"schema": schema}).fetchall()]
-    out = {}
-    for name in names:
-        rel = run_sql(con, "queries/published/select_run", {"run_id": run_id}, table=f"{schema}.{name}")
-        df = to_polars(rel)
-        if df.height:
-            out[name] = df
-    return out
+    if schema == "published":
+        from tasks.outputs.published import published_tables
+
+        tables = published_tables(con, run_id)
+    else:
+        names = [r[0] for r in run_sql(con, "queries/diff_run_tables", {"schema": schema}).fetchall()]
+        tables = {name: to_polars(run_sql(con, "queries/run_rows", {"run_id": run_id}, table=f"{schema}.{name}"))
+                  for name in names}
+    return {name: df for name, df in tables.items() if df.height}
 
 
 def resolve_run_id(known: list[str], given: str, db: str = "") -> str:

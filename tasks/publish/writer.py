@@ -119,7 +119,7 @@ def _publish_table(con: duckdb.DuckDBPyConnection, name: str, path: str, run_id:
         summary["tables"][name] = {"results_rows": n_results, "published_rows": 0, "restricted": True}
         return None
     # disclosure control on what was stored (the stored types are the truth)
-    stored = fetch_frame(con, "ops/publish/read_run", {"run_id": run_id}, table=f"results.{name}")
+    stored = fetch_frame(con, "queries/run_rows", {"run_id": run_id}, table=f"results.{name}")
     protected, rep = protect_table(name, stored, pol)
     n_pub = _write_frame(con, "published", name, protected, run_id)
     summary["tables"][name] = {

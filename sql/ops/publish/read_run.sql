@@ -1,1 +1,0 @@
-SELECT * FROM {{table}} WHERE run_id = $run_id;
