@@ -201,8 +201,20 @@ def _add_diff(sub, defaults) -> None:
     df.set_defaults(func=commands.cmd_diff)
 
 
+def _add_rekey(sub, defaults) -> None:
+    r = sub.add_parser("rekey", help="rotate the pseudonymisation key deliberately (one transaction)",
+                       description="Recompute every pseudonymous ID in staging and the marts from raw under a new "
+                                   "key, keeping every link. The new key comes from --new-key-file, else from "
+                                   "EDI_RECRUIT_PSEUDONYM_KEY / EDI_RECRUIT_PSEUDONYM_KEY_FILE (docs/runbook.md).")
+    r.add_argument("--db", required=True, help="DuckDB warehouse file")
+    r.add_argument("--new-key-file", help="file holding the new key; it then replaces <db>.key (0600) "
+                                          "unless the key is set through the environment")
+    r.add_argument("--mapping", action="append", help="column-mapping YAML (as for ingest)")
+    r.set_defaults(func=commands.cmd_rekey)
+
+
 SUBCOMMAND_BUILDERS = (_add_generate, _add_ingest, _add_validate, _add_run, _add_demo, _add_runs, _add_backfill,
-                       _add_serve, _add_report_and_export, _add_diff)
+                       _add_serve, _add_report_and_export, _add_diff, _add_rekey)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from tasks.warehouse.files import owner_only_umask
+
+    owner_only_umask()  # the warehouse, landing, keys and Prefect database are created owner-only
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -295,3 +295,27 @@ def cmd_export(args) -> int:
         elif isinstance(value, dict):
             print(f"  {key:<8} {len(value)} files")
     return 0
+
+
+def cmd_rekey(args) -> int:
+    from tasks.ingest.rekey import rekey
+    from tasks.privacy.pseudonyms import KEY_ENV, KEY_FILE_ENV, pseudonym_key
+    from tasks.warehouse.files import write_private_text
+
+    db = _require_file(args.db, "warehouse")
+    if args.new_key_file:
+        new_key = _require_file(args.new_key_file, "new key file").read_text(encoding="utf-8").strip()
+        if not new_key:
+            raise CliError(f"the new key file {args.new_key_file} is empty")
+    else:
+        new_key = pseudonym_key(db)
+    mappings = [Path(m) for m in args.mapping] if args.mapping else None
+    result = rekey(db, new_key=new_key, mapping_paths=mappings)
+    if args.new_key_file and not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
+        write_private_text(Path(f"{db}.key"), new_key)
+    print(f"Re-keyed {sum(result.columns.values()):,} identifiers in {len(result.columns)} columns "
+          f"(key fingerprint {result.old_fingerprint} -> {result.new_fingerprint}); "
+          f"marts {'rebuilt' if result.marts_rebuilt else 'not built yet'}.")
+    if args.new_key_file and (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
+        print(f"Now set {KEY_ENV} / {KEY_FILE_ENV} to the new key: ingest stops while they hold the old one.")
+    return 0

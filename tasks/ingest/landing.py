@@ -1,5 +1,5 @@
 """Landing and raw: each extract file is copied once, read-only, to
-``<db>.landing/<sha256>/<name>`` and recorded in ``landing.manifest``; its rows
+``<db>.landing/<sha256>/<name>`` (0400 in 0700 folders: it holds personal data) and recorded in ``landing.manifest``; its rows
 go to ``raw.<table>``, every column as text, with ``_sha256`` and
 ``_row_number`` lineage.  The same bytes again are a no-op.
 
@@ -23,6 +23,7 @@ from tasks.ingest.mappings import ExtractFile, TableMapping
 from tasks.ingest.readers import read_extract, sha256_file
 from tasks.publish import registry
 from tasks.warehouse.connection import table_exists
+from tasks.warehouse.files import private_dir
 from tasks.warehouse.meta import set_setting
 from tasks.warehouse.sql import Fragment, column_list, quoted, run_sql
 
@@ -63,12 +64,11 @@ def land_file(con, ef: ExtractFile, mapping: TableMapping, db_path: str | Path) 
     expected = set(mapping.columns) | set(mapping.personal_data)
     with tempfile.TemporaryDirectory(prefix="edi-ingest-") as tmp:
         res = read_extract(ef.path, Path(tmp) / "rows.parquet", expected)
-        dest_dir = landing_dir(db_path) / sha
-        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest_dir = private_dir(landing_dir(db_path) / sha)
         dest = dest_dir / ef.path.name
         if not dest.exists():
             shutil.copyfile(ef.path, dest)
-            os.chmod(dest, stat.S_IRUSR | stat.S_IRGRP)
+            os.chmod(dest, stat.S_IRUSR)  # read-only, owner only: it holds personal data
         con.execute("BEGIN TRANSACTION")
         try:
             _ensure_raw_table(con, ef.table, res.headers)

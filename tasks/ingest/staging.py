@@ -7,7 +7,8 @@ fingerprint kept in ``meta.settings``):
 
 * columns renamed through the run's mappings (``mappings/<system>.yaml``,
   :mod:`tasks.ingest.mappings`) and typed by ``sql/models/staging/<table>.sql``;
-* identifiers pseudonymised with the trust's key (:mod:`tasks.privacy.pseudonyms`);
+* identifiers pseudonymised with the trust's key (:mod:`tasks.privacy.pseudonyms`); a key
+  whose fingerprint differs from the warehouse's stops ingest before anything is landed;
 * free text redacted (:mod:`tasks.privacy.redaction`), with the names and emails
   of the extracts' personal-data columns as known people;
 * rows that cannot be staged (malformed lines, unparseable values) moved to
@@ -36,7 +37,7 @@ from tasks.ingest.landing import LandedFile, extract_set_sha256, land_file
 from tasks.ingest.mappings import TableMapping, discover, load_mappings
 from tasks.ingest.quarantine import clear_quarantine, quarantine, reconcile
 from tasks.ingest.readers import ExtractError
-from tasks.privacy.pseudonyms import key_fingerprint, pseudonym_key
+from tasks.privacy.pseudonyms import FINGERPRINT_SETTING, check_key_fingerprint, key_fingerprint, pseudonym_key
 from tasks.publish import registry
 from tasks.warehouse.connection import writing
 from tasks.warehouse.meta import get_setting, set_setting
@@ -142,12 +143,13 @@ class IngestSummary:
 STAGING_SQL_DIRS = ("models/staging", "ops/staging", "ops/quarantine")
 
 
-def _staging_fingerprint(input_sha: str, key: str, mappings: dict[str, TableMapping],
-                         redaction_model: str | None) -> str:
-    """What staging was built from: extract set, key, mappings, redaction model and the staging SQL."""
+def _staging_fingerprint(input_sha: str, mappings: dict[str, TableMapping], redaction_model: str | None) -> str:
+    """What staging was built from: extract set, mappings, redaction model and the staging SQL.
+
+    The key is not part of it: a different key stops ingest (``check_key_fingerprint``),
+    and ``edi-recruit rekey`` re-keys staging in place."""
     h = hashlib.sha256()
     h.update(input_sha.encode())
-    h.update(key_fingerprint(key).encode())
     h.update(repr(sorted((t, sorted(m.columns.items()), m.date_format) for t, m in mappings.items())).encode())
     h.update(str(redaction_model).encode())
     sql_files = [p for folder in STAGING_SQL_DIRS for p in (SQL_DIR / folder).glob("*.sql")]
@@ -175,6 +177,7 @@ def ingest_extracts(
     key = pseudonym_key(db_path)
     with writing(db_path) as con:
         run_sql(con, "ops/landing/manifest")
+        check_key_fingerprint(get_setting(con, FINGERPRINT_SETTING), key, db_path)
         registry.ensure_registry(con)
         landed: list[LandedFile] = []
         for i, ef in enumerate(files, 1):
@@ -186,13 +189,14 @@ def ingest_extracts(
         if progress:
             progress("landing files", len(files), len(files))
         input_sha = extract_set_sha256(landed)
-        fingerprint = _staging_fingerprint(input_sha, key, mappings, redaction_model)
+        fingerprint = _staging_fingerprint(input_sha, mappings, redaction_model)
         rebuilt = force or get_setting(con, "staging_fingerprint") != fingerprint
         if rebuilt:
             _build_staging(con, mappings, landed, key, redaction_model, progress)
             set_setting(con, "staging_fingerprint", fingerprint)
             set_setting(con, "input_sha256", input_sha)
             set_setting(con, "marts_fingerprint", "")
+        set_setting(con, FINGERPRINT_SETTING, key_fingerprint(key))
         summary = IngestSummary(str(extracts_dir), str(db_path), input_sha, landed, ignored, rebuilt)
         summary.reconciliation = reconcile(con, list(mappings))
         for rec in summary.reconciliation:

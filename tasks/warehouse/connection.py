@@ -7,6 +7,11 @@ configuration (:func:`configure`, called by the flows with
 :meth:`tasks.core.config.RunConfig.duckdb_settings`); before that, from
 :func:`tasks.core.config.duckdb_settings` (environment variables read when a
 connection opens, never at import time).
+
+The warehouse and its WAL hold personal data (the raw layer): a connection
+first makes the process umask owner-only and creates a missing warehouse folder
+0700 (:mod:`tasks.warehouse.files`), so both are created 0600; an older
+warehouse file is set 0600 when it is opened for writing.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ import duckdb
 
 from tasks.core.config import duckdb_settings
 from tasks.core.vocabulary import SCHEMAS
+from tasks.warehouse.files import make_private, owner_only_umask, private_dir
 from tasks.warehouse.sql import sql_text
 
 DUCKDB_SETTINGS = {
@@ -59,6 +65,11 @@ def connect(db_path: str | Path, read_only: bool = False, wait_seconds: float = 
     db_path = str(db_path)
     if read_only and not Path(db_path).exists():
         raise FileNotFoundError(f"no warehouse at {db_path}: run `edi-recruit ingest` or `edi-recruit run` first")
+    owner_only_umask()
+    if not read_only:
+        private_dir(Path(db_path).parent)
+        make_private(db_path)
+        make_private(f"{db_path}.wal")
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
