@@ -170,6 +170,8 @@ def _add_serve(sub, defaults) -> None:
     sv.add_argument("--home", default=os.environ.get("PREFECT_HOME") or "data/prefect",
                     help="PREFECT_HOME: the server's SQLite database and logs (default data/prefect)")
     sv.add_argument("--no-worker", action="store_true", help="do not start a worker")
+    sv.add_argument("--db", default="data/edi_recruit.duckdb",
+                    help="warehouse whose abandoned runs are marked at start (default data/edi_recruit.duckdb)")
     sv.set_defaults(func=commands.cmd_serve)
 
 
@@ -213,8 +215,19 @@ def _add_rekey(sub, defaults) -> None:
     r.set_defaults(func=commands.cmd_rekey)
 
 
+def _add_outputs(sub, defaults) -> None:
+    o = sub.add_parser("outputs", help="make a completed run's missing report, exports or artifacts again",
+                       description="Regenerate a completed run's outputs from its published tables: the ones "
+                                   "missing (e.g. after a crash during exports), or all with --all.")
+    o.add_argument("run_id", metavar="RUN", help="run id (as in `edi-recruit runs`)")
+    o.add_argument("--db", required=True, help="DuckDB warehouse file")
+    o.add_argument("--all", action="store_true", help="remake every output, not only the missing ones")
+    o.set_defaults(func=commands.cmd_outputs)
+
+
 SUBCOMMAND_BUILDERS = (_add_generate, _add_ingest, _add_validate, _add_run, _add_demo, _add_runs, _add_backfill,
-                       _add_serve, _add_report_and_export, _add_diff, _add_rekey)
+                       _add_serve, _add_report_and_export, _add_diff, _add_rekey,
+                       _add_outputs)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -188,12 +188,43 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _recover(db: str | Path, wait_seconds: float) -> None:
+    """Mark the warehouse's abandoned runs (owner gone); a busy warehouse is left for the next command."""
+    from tasks.publish.registry import recover
+    from tasks.warehouse.connection import WarehouseBusy
+    from tasks.warehouse.locks import WriterLockTimeout
+
+    try:
+        for item in recover(db, wait_seconds=wait_seconds):
+            print(f"Run {item['run_id']} marked abandoned: {item['reason']}", file=sys.stderr)
+    except (WarehouseBusy, WriterLockTimeout):
+        print("(the warehouse is busy: abandoned runs, if any, are marked by the next command)", file=sys.stderr)
+
+
+def cmd_outputs(args) -> int:
+    from flows.outputs import regenerate
+    from tasks.publish.registry import OUTPUT_KINDS
+
+    _require_file(args.db, "warehouse")
+    _recover(args.db, wait_seconds=60)
+    try:
+        made = regenerate(args.db, args.run_id, list(OUTPUT_KINDS) if args.all else None)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if not made:
+        print(f"Run {args.run_id}: every output is present; nothing to do (--all remakes them).")
+    for kind, where in made.items():
+        print(f"  {kind:<10} {where if kind == 'artifacts' else Path(where).resolve()}")
+    return 0
+
+
 def cmd_runs(args) -> int:
     from tasks.publish.registry import list_runs
     from tasks.warehouse.connection import reading
 
     if not Path(args.db).exists():
         raise CliError(f"no warehouse at {args.db}")
+    _recover(args.db, wait_seconds=10)
     with reading(args.db) as con:
         df = list_runs(con)
     if getattr(args, "as_of", None):
@@ -241,6 +272,7 @@ def cmd_serve(args) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     home = Path(args.home).resolve()
+    _recover(args.db, wait_seconds=10)
     lp = LocalPrefect(home, args.port)
     print(f"Starting the Prefect server on 127.0.0.1:{args.port} (state in {home / 'prefect.db'}) …", flush=True)
     try:

@@ -8,11 +8,20 @@
 
 The parameters are resolved once into a :class:`tasks.core.config.RunConfig`
 (flows/parameters.py documents them); the steps are the Prefect tasks of
-flows/steps.py.  On any failure the run is marked ``failed`` with its reason;
-since ``completed`` is only ever set inside the publish transaction, a failed
-run has no rows in ``results.*`` / ``published.*`` unless it failed after
-publishing (report or exports), in which case its status is ``failed`` and
-``results.latest_*`` keeps showing the previous completed run for that month.
+flows/steps.py.  On any failure before or inside publish the run is marked
+``failed`` with its reason, and has no rows in ``results.*`` / ``published.*``
+(``completed`` is only ever set inside the publish transaction).
+
+After publish the run stays ``completed`` (its figures are published, whole):
+each output is recorded in ``results.runs.outputs_json`` as ``written`` or
+``failed``; a failed or missing output (an error, or the process killed) is
+regenerated from the published tables by the next run or by
+``edi-recruit outputs RUN`` (flows/outputs.py), and the flow run itself fails
+so the error is seen.
+
+Crash recovery: registering the run marks the warehouse's abandoned runs
+(owner process gone: tasks.publish.registry); each step records a heartbeat;
+after registering, missing outputs of earlier completed runs are regenerated.
 """
 from __future__ import annotations
 
@@ -25,6 +34,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import parameters, steps
+from flows.checkpoints import checkpoint
 from flows.parameters import DEFAULTS, MONTHLY_PARAMETERS, documented
 from tasks import analyses
 from tasks.core.config import RunConfig
@@ -102,18 +112,34 @@ def _analyse(config: RunConfig, run_id: str, validation_paths: dict[str, str]) -
     return result_paths
 
 
+def _planned_outputs(config: RunConfig) -> tuple[str, ...]:
+    return tuple(k for k, on in (("report", config.report), ("exports", config.exports), ("artifacts", True)) if on)
+
+
+def _step(db: str, run_id: str, name: str) -> None:
+    """A heartbeat at the start of each step (and the test-only checkpoint of flows/checkpoints.py)."""
+    steps.heartbeat_task(db, run_id, name)
+    checkpoint(name)
+
+
 def _evaluate(config: RunConfig, run_id: str) -> dict:
     log = steps.logger()
     db, as_of, mapping = config.db, config.as_of, [str(p) for p in config.mapping_paths]
-    steps.register_run_task(db, run_id, as_of, config.run_params(), config.out_dir)
+    steps.register_run_task(db, run_id, as_of, config.run_params(), config.out_dir, _planned_outputs(config))
+    steps.heal_outputs_task(db)
     result = {"run_id": run_id, "as_of": as_of, "db": db, "output_dir": str(config.run_context(run_id).run_dir),
               "result_tables": []}
     try:
+        _step(db, run_id, "ingest")
         ingested = steps.ingest_task(config.extracts, db, run_id, mapping, config.redaction_model)
+        _step(db, run_id, "validation")
         validation = steps.validation_task(db, run_id, as_of, config.out_dir, mapping)
         result["data_docs"] = validation["data_docs"]
+        _step(db, run_id, "marts")
         steps.marts_task(db, config.programme_start)
+        _step(db, run_id, "analyses")
         result_paths = _analyse(config, run_id, validation["result_paths"])
+        steps.heartbeat_task(db, run_id, "publish")
         result["result_tables"] = steps.publish_task(db, run_id, result_paths, config.policy)["tables"]
     except BaseException as exc:
         reason = _reason(exc)
@@ -122,22 +148,35 @@ def _evaluate(config: RunConfig, run_id: str) -> dict:
         log.error("run %s for %s failed: %s", run_id, as_of, reason)
         steps.mark_failed_task(db, run_id, reason)
         raise
-    # after publish: the run is completed; a failure here marks it failed again
-    try:
-        if config.report:
-            result["report"] = steps.report_task(db, run_id, result["output_dir"])
-        if config.exports:
-            result["exports"] = steps.export_task(db, run_id, config.out_dir)
-        result["artifacts"] = steps.artifacts_task(db, run_id, as_of, result.get("report"), result.get("exports"),
-                                                   result.get("data_docs"), ingested["input_sha256"])
-    except BaseException as exc:
-        reason = "after publish: " + _reason(exc)
-        log.error("run %s for %s failed: %s", run_id, as_of, reason)
-        steps.mark_failed_task(db, run_id, reason)
-        raise
+    _outputs(config, run_id, result, ingested["input_sha256"])
     result = {k: v for k, v in result.items() if v is not None}
     log.info("run %s completed for %s; results in %s", run_id, as_of, db)
     return result
+
+
+def _outputs(config: RunConfig, run_id: str, result: dict, input_sha256: str) -> None:
+    """After publish: each output made and recorded; a failure is recorded against that output (the run
+    stays completed, its figures are published) and re-raised so the flow run fails visibly."""
+    db = config.db
+    for kind in _planned_outputs(config):
+        checkpoint(kind)
+        try:
+            if kind == "report":
+                result["report"] = made = steps.report_task(db, run_id, result["output_dir"])
+            elif kind == "exports":
+                result["exports"] = made = steps.export_task(db, run_id, config.out_dir)
+            else:
+                result["artifacts"] = steps.artifacts_task(db, run_id, config.as_of, result.get("report"),
+                                                           result.get("exports"), result.get("data_docs"),
+                                                           input_sha256)
+                made = None
+        except BaseException as exc:
+            reason = _reason(exc)
+            steps.logger().error("run %s: %s failed after publish: %s (the next run or `edi-recruit outputs %s` "
+                                 "makes it again)", run_id, kind, reason, run_id)
+            steps.record_output_task(db, run_id, kind, "failed", None, reason)
+            raise
+        steps.record_output_task(db, run_id, kind, "written", made, None)
 
 
 if __name__ == "__main__":  # pragma: no cover

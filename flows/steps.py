@@ -71,9 +71,36 @@ def io_retry(task_, task_run, state) -> bool:
 
 
 @task(name="register-run", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
-def register_run_task(db: str, run_id: str, as_of: str, params: dict, out_dir: str) -> str:
-    """Record the run as running in results.runs."""
-    return registry.register_run(db, run_id=run_id, flow=FLOW_NAME, as_of=as_of, params=params, out_dir=out_dir)
+def register_run_task(db: str, run_id: str, as_of: str, params: dict, out_dir: str,
+                      outputs: tuple[str, ...] = ()) -> str:
+    """Mark abandoned runs, then record this run as running (owner, planned outputs) in results.runs."""
+    return registry.register_run(db, run_id=run_id, flow=FLOW_NAME, as_of=as_of, params=params, out_dir=out_dir,
+                                 outputs=tuple(outputs))
+
+
+@task(name="heartbeat", task_run_name="heartbeat-{step}", retries=3, retry_delay_seconds=[2, 10, 30],
+      cache_policy=NO_CACHE)
+def heartbeat_task(db: str, run_id: str, step: str) -> None:
+    """Record that the run is alive and at ``step``."""
+    registry.heartbeat(db, run_id, step)
+
+
+@task(name="heal-outputs", retries=0, cache_policy=NO_CACHE)
+def heal_outputs_task(db: str) -> list[dict]:
+    """Regenerate missing outputs of earlier completed runs (flows/outputs.py)."""
+    from flows.outputs import heal_outputs
+
+    healed = heal_outputs(db)
+    for item in healed:
+        logger().info("run %s: regenerated %s", item["run_id"], ", ".join(item["made"]))
+    return healed
+
+
+@task(name="record-output", task_run_name="record-output-{kind}", retries=3, retry_delay_seconds=[2, 10, 30],
+      cache_policy=NO_CACHE)
+def record_output_task(db: str, run_id: str, kind: str, status: str, path: str | None, reason: str | None) -> None:
+    """Record one output of the run (written with its path, or failed with the reason)."""
+    registry.record_output(db, run_id, kind, status=status, path=path, reason=reason)
 
 
 @task(name="ingest", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=io_retry, cache_policy=NO_CACHE)
@@ -114,7 +141,10 @@ def analysis_task(name: str, ctx_json: str) -> dict[str, str]:
       cache_policy=NO_CACHE)
 def publish_task(db: str, run_id: str, result_paths: dict[str, str], policy: str | None = None) -> dict:
     """ONE transaction: publish every result table and mark the run completed (tasks.publish.complete)."""
-    summary = publish_and_complete(db, run_id, result_paths, policy=policy)
+    from flows.checkpoints import checkpoint
+
+    summary = publish_and_complete(db, run_id, result_paths, policy=policy,
+                                   before_commit=lambda con: checkpoint("publish"))
     logger().info("published %d tables (%d result rows, %d published rows) for run %s",
                   len(summary["tables"]), summary["results_rows"], summary["published_rows"], run_id)
     return summary

@@ -144,3 +144,127 @@ def test_plan_months_skips_only_unchanged_completed_months(tmp_path):
     changed = registry.plan_months(db, ["2024-01"], flow="monthly-evaluation", input_sha256="new",
                                    params_by_month=params, force=False)
     assert changed["2024-01"]["action"] == "run"
+
+
+# ---------------------------------------------------------------- crash recovery: owners, heartbeats, abandonment
+def _dead_pid() -> tuple[int, float]:
+    """A PID and start time of a process that has exited (and been reaped)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    started = registry.process_start_time(proc.pid)
+    proc.kill()
+    proc.wait()
+    return proc.pid, started
+
+
+def test_abandonment_reason_hand_cases():
+    from datetime import datetime, timedelta
+
+    at = datetime(2024, 2, 1, 12, 0)
+    here = {"status": "running", "owner_host": "h1", "owner_pid": 42, "owner_started": 100.0, "step": "analyses",
+            "started_at": at - timedelta(hours=30), "heartbeat_at": at - timedelta(hours=20)}
+    alive = lambda pid, started: True  # noqa: E731
+    dead = lambda pid, started: False  # noqa: E731
+    # same host: the process decides, however old the heartbeat
+    assert registry.abandonment_reason(here, host="h1", at=at, stale_after=60, alive=alive) is None
+    reason = registry.abandonment_reason(here, host="h1", at=at, stale_after=1e9, alive=dead)
+    assert reason == "abandoned: owner process 42 on h1 is gone (last step: analyses)"
+    # another host: the heartbeat's age decides (20 h old)
+    assert registry.abandonment_reason(here, host="h2", at=at, stale_after=21 * 3600, alive=dead) is None
+    reason = registry.abandonment_reason(here, host="h2", at=at, stale_after=19 * 3600, alive=alive)
+    assert reason == "abandoned: no heartbeat for 20.0 h (h1:42, last step: analyses)"
+    # a run recorded before owners existed: its start time stands in for the heartbeat
+    legacy = {"status": "running", "started_at": at - timedelta(hours=7)}
+    assert "no heartbeat for 7.0 h (unknown owner" in registry.abandonment_reason(
+        legacy, host="h1", at=at, stale_after=6 * 3600)
+    # only running runs are ever abandoned
+    assert registry.abandonment_reason({**here, "status": "completed"}, host="h1", at=at, stale_after=0,
+                                       alive=dead) is None
+
+
+def test_owner_alive_rejects_a_gone_or_reused_pid():
+    import os
+
+    me = registry.current_owner()
+    assert me["owner_pid"] == os.getpid() and me["owner_started"] is not None
+    assert registry.owner_alive(os.getpid(), me["owner_started"])
+    assert not registry.owner_alive(os.getpid(), me["owner_started"] - 3600)   # same PID, another process
+    pid, started = _dead_pid()
+    assert not registry.owner_alive(pid, started)
+
+
+def test_reap_marks_only_runs_whose_owner_is_gone(tmp_path):
+    import socket
+
+    db = tmp_path / "r.duckdb"
+    pid, started = _dead_pid()
+    host = socket.gethostname()
+    with writing(db) as con:
+        registry.start_run(con, run_id="dead", flow="f", as_of="2024-01", params={},
+                           owner={"owner_host": host, "owner_pid": pid, "owner_started": started})
+        registry.start_run(con, run_id="live", flow="f", as_of="2024-01", params={})   # this process
+        registry.start_run(con, run_id="done", flow="f", as_of="2024-01", params={},
+                           owner={"owner_host": host, "owner_pid": pid, "owner_started": started})
+        registry.finish_run(con, "done", "completed")
+    registry.heartbeat(db, "dead", "validation")
+    reaped = registry.recover(db)
+    assert [r["run_id"] for r in reaped] == ["dead"]
+    with reading(db) as con:
+        status = dict(con.execute("SELECT run_id, status FROM results.runs").fetchall())
+        reason = con.execute("SELECT failure_reason FROM results.runs WHERE run_id = 'dead'").fetchone()[0]
+    assert status == {"dead": "abandoned", "live": "running", "done": "completed"}
+    assert reason == f"abandoned: owner process {pid} on {host} is gone (last step: validation)"
+    assert registry.recover(db) == []        # nothing left to mark
+    # the next run's registration marks abandoned runs too
+    with writing(db) as con:
+        registry.start_run(con, run_id="dead2", flow="f", as_of="2024-01", params={},
+                           owner={"owner_host": host, "owner_pid": pid, "owner_started": started})
+    registry.register_run(db, run_id="next", flow="f", as_of="2024-01", params={}, out_dir=tmp_path)
+    with reading(db) as con:
+        assert con.execute("SELECT status FROM results.runs WHERE run_id = 'dead2'").fetchone()[0] == "abandoned"
+
+
+def test_an_old_registry_gains_owner_columns_and_the_abandoned_status(tmp_path):
+    import duckdb
+
+    db = tmp_path / "old.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE SCHEMA results")
+        con.execute("""CREATE TABLE results.runs (run_id VARCHAR PRIMARY KEY, flow VARCHAR NOT NULL,
+            as_of VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
+            status VARCHAR NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+            code_version VARCHAR NOT NULL, input_sha256 VARCHAR, params_json VARCHAR NOT NULL,
+            failure_reason VARCHAR, output_dir VARCHAR)""")
+        con.execute("INSERT INTO results.runs VALUES ('old', 'f', '2023-01', TIMESTAMP '2023-02-01 06:00', NULL, "
+                    "'running', 'abc', NULL, '{}', NULL, NULL)")
+    reaped = registry.recover(db)   # stale (years old, no owner) -> abandoned under the widened CHECK
+    assert [r["run_id"] for r in reaped] == ["old"]
+    with reading(db) as con:
+        row = con.execute("SELECT status, code_version, owner_host FROM results.runs").fetchone()
+        assert row == ("abandoned", "abc", None)
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("UPDATE results.runs SET status = 'done'")
+
+
+def test_outputs_are_recorded_and_missing_ones_named(tmp_path):
+    db = tmp_path / "r.duckdb"
+    registry.register_run(db, run_id="r1", flow="f", as_of="2024-01", params={}, out_dir=tmp_path,
+                          outputs=("report", "exports", "artifacts"))
+    report = tmp_path / "r1" / "report.html"
+    report.parent.mkdir()
+    report.write_text("<html></html>")
+    registry.record_output(db, "r1", "report", status="written", path=str(report))
+    registry.record_output(db, "r1", "exports", status="failed", reason="OSError: disk full")
+    with writing(db) as con:
+        registry.finish_run(con, "r1", "completed")
+        assert registry.runs_missing_outputs(con) == [
+            {"run_id": "r1", "output_dir": str(tmp_path / "r1"), "missing": ["artifacts", "exports"]}]
+        registry.set_output(con, "r1", "exports", status="written", path=str(report))
+        registry.set_output(con, "r1", "artifacts", status="written")
+        assert registry.runs_missing_outputs(con) == []
+        report.unlink()          # a file deleted after the fact is missing again
+        assert registry.runs_missing_outputs(con)[0]["missing"] == ["exports", "report"]
+        with pytest.raises(ValueError, match="unknown output 'slides'"):
+            registry.set_output(con, "r1", "slides", status="written")

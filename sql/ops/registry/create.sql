@@ -1,17 +1,33 @@
 -- The run registry.  Result tables are append-only and keyed by run_id.
+-- owner_*: the process that runs it (host, PID, process start time as epoch seconds), so that a later
+-- command can tell a crashed run (owner gone, or heartbeat too old) and mark it abandoned.
+-- outputs_json: {"report"|"exports"|"artifacts": {"status": "planned"|"written"|"failed", "path", "reason"}}.
 CREATE TABLE IF NOT EXISTS results.runs (
     run_id          VARCHAR PRIMARY KEY,
     flow            VARCHAR NOT NULL,
     as_of           VARCHAR NOT NULL,
     started_at      TIMESTAMP NOT NULL,
     finished_at     TIMESTAMP,
-    status          VARCHAR NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+    status          VARCHAR NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'abandoned')),
     code_version    VARCHAR NOT NULL,
     input_sha256    VARCHAR,
     params_json     VARCHAR NOT NULL,
     failure_reason  VARCHAR,
-    output_dir      VARCHAR
+    output_dir      VARCHAR,
+    owner_host      VARCHAR,
+    owner_pid       BIGINT,
+    owner_started   DOUBLE,
+    heartbeat_at    TIMESTAMP,
+    step            VARCHAR,
+    outputs_json    VARCHAR
 );
+-- warehouses made before the owner columns existed
+ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS owner_host VARCHAR;
+ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS owner_pid BIGINT;
+ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS owner_started DOUBLE;
+ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS heartbeat_at TIMESTAMP;
+ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS step VARCHAR;
+ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS outputs_json VARCHAR;
 CREATE OR REPLACE VIEW results.latest_runs AS
 SELECT * FROM results.runs
 WHERE status = 'completed'

@@ -1,0 +1,1 @@
+SELECT * FROM results.runs WHERE run_id = $run_id;

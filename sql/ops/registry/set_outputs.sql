@@ -1,0 +1,1 @@
+UPDATE results.runs SET outputs_json = $outputs_json WHERE run_id = $run_id;
