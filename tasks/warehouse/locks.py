@@ -44,8 +44,10 @@ def acquire_file_lock(path: str | Path, timeout: float, holder: str = ""):
     Returns the open file (release with :func:`release_file_lock`); the file records
     who holds it, which a waiter reports in :class:`FileLockBusy`.
     """
+    from tasks.warehouse.files import private_dir
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # the warehouse's folder: 0700 when it is new
     fh = open(path, "a+")
     deadline = time.monotonic() + timeout
     while True:
