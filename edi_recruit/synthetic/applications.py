@@ -40,6 +40,7 @@ from tasks.core.vocabulary import AGE_BANDS, DISABILITY_VALUES, SEXES, WITHDRAWN
 
 if TYPE_CHECKING:
     from edi_recruit.synthetic.outcomes import Outcomes
+    from edi_recruit.synthetic.status_dates import StatusDates
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,20 +129,34 @@ def application_refs(chunk: Chunk, counts: ApplicationCounts, n: int) -> pa.Arra
     return ref("APP-", app_no, max(7, len(str(counts.n_applications))))
 
 
-def write_applications(rng, writer: TrustWriter, applicants: Applicants, outcomes: Outcomes, *, staff: Staff,
-                       application_refs: pa.Array, vacancy_refs: pa.Array) -> None:
-    """The applications rows; draws each candidate's e-mail suffix and domain, then the phone numbers."""
+@dataclass(frozen=True, eq=False)
+class Contacts:
+    """Each application's e-mail address and phone number (personal data of the export)."""
+
+    email: pa.Array
+    phone: pa.Array
+
+
+def draw_contacts(rng, applicants: Applicants) -> Contacts:
+    """Draws each candidate's e-mail suffix and domain, then the phone numbers, in this order."""
     a = applicants
     n = len(a)
-    cur = or_null(a.current_band >= 0, take(band_labels(WORKFORCE_BANDS), np.maximum(a.current_band, 0)))
-    staff_no = or_null(a.internal, pa.array(staff.number[np.maximum(a.staff, 0)]).cast(pa.string()))
     suffix = pc.if_else(pa.array(rng.random(n) < 0.4), pa.array(rng.integers(1, 100, n)).cast(pa.string()),
                         pa.scalar(""))
     dom_ext = take(strings(N.EMAIL_DOMAINS_EXTERNAL), pick(rng, [.3, .2, .15, .1, .1, .1, .05], n))
     dom = pc.if_else(pa.array(a.internal), pa.scalar("nhs.net"), dom_ext)
     email = join(take(FORENAME_ASCII_ARR, a.forename), pa.scalar("."), take(SURNAME_ASCII_ARR, a.surname), suffix,
                  pa.scalar("@"), dom)
-    phone = draw_phones(rng, n)
+    return Contacts(email=email, phone=draw_phones(rng, n))
+
+
+def write_applications(writer: TrustWriter, applicants: Applicants, outcomes: Outcomes, *, contacts: Contacts,
+                       status: StatusDates, staff: Staff, application_refs: pa.Array,
+                       vacancy_refs: pa.Array) -> None:
+    """The applications rows (draws nothing)."""
+    a = applicants
+    cur = or_null(a.current_band >= 0, take(band_labels(WORKFORCE_BANDS), np.maximum(a.current_band, 0)))
+    staff_no = or_null(a.internal, pa.array(staff.number[np.maximum(a.staff, 0)]).cast(pa.string()))
     wst = or_null(outcomes.withdrawn_stage >= 0, take(strings(WITHDRAWN_STAGES), np.maximum(outcomes.withdrawn_stage, 0)))
     writer.write("applications", {
         "application_id": application_refs, "vacancy_id": take(vacancy_refs, a.vacancy),
@@ -151,6 +166,9 @@ def write_applications(rng, writer: TrustWriter, applicants: Applicants, outcome
         "internal": yn(a.internal), "current_band": cur, "shortlisted": yn(outcomes.shortlisted),
         "interviewed": yn(outcomes.interviewed), "offered": yn(outcomes.offered),
         "offer_declined": yn(outcomes.declined), "appointed": yn(outcomes.appointed), "withdrawn_stage": wst,
-        "forename": take(FORENAME_ARR, a.forename), "surname": take(SURNAME_ARR, a.surname), "email": email,
-        "phone": phone,
+        "shortlisted_date": dates(status.shortlisted), "interviewed_date": dates(status.interviewed),
+        "offered_date": dates(status.offered), "declined_date": dates(status.declined),
+        "appointed_date": dates(status.appointed), "withdrawn_date": dates(status.withdrawn),
+        "forename": take(FORENAME_ARR, a.forename), "surname": take(SURNAME_ARR, a.surname),
+        "email": contacts.email, "phone": contacts.phone,
     })

@@ -15,6 +15,7 @@ STREAM_PLAN = 0
 STREAM_WORKFORCE = 1
 STREAM_EXTERNAL_ALLOCATION = 2
 STREAM_CHUNK_BASE = 1000  # vacancy chunk c draws from stream 1000 + c
+STREAM_STATUS_BASE = 2000  # chunk c's status-change dates draw from stream 2000 + c (added later: own stream)
 
 
 def stream(seed: int, key: int) -> np.random.Generator:

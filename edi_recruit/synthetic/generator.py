@@ -12,7 +12,9 @@ byte-for-byte reproducible: plan (stream 0), workforce and internal
 applications (stream 1), external allocation (stream 2), then for each chunk
 of ``VAC_CHUNK`` vacancies one stream (1000 + chunk) consumed by panels,
 applicants, outcomes, application contact details, interview scores,
-assessments and letters, in that order.  Each stage's model lives in its own
+assessments and letters, in that order; then each chunk's status dates from
+its own stream (2000 + chunk), so that adding them left every other value
+unchanged.  Each stage's model lives in its own
 module (see the package docstring); changing a planted effect never needs
 this file.
 
@@ -26,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from edi_recruit.synthetic.applications import application_refs, draw_applicants, write_applications
+from edi_recruit.synthetic.applications import application_refs, draw_applicants, draw_contacts, write_applications
 from edi_recruit.synthetic.design import VAC_CHUNK
-from edi_recruit.synthetic.draws import STREAM_CHUNK_BASE, stream
+from edi_recruit.synthetic.draws import STREAM_CHUNK_BASE, STREAM_STATUS_BASE, stream
 from edi_recruit.synthetic.effects import PlantedEffects, ScoreParameters, load_effects, resolve_effects
 from edi_recruit.synthetic.outcomes import draw_outcomes
 from edi_recruit.synthetic.panels import draw_panels, write_panels
@@ -44,6 +46,7 @@ from edi_recruit.synthetic.plan import (
 )
 from edi_recruit.synthetic.scores import write_interview_scores
 from edi_recruit.synthetic.sinks import XLSX_MAX_ROWS, TrustWriter
+from edi_recruit.synthetic.status_dates import draw_status_dates
 from edi_recruit.synthetic.texts import write_assessments, write_letters
 from edi_recruit.synthetic.truth import TruthTally, truth_models, write_truth
 from edi_recruit.synthetic.workforce import ApplicationCounts, Staff, draw_applications, snapshot_rows, write_workforce
@@ -140,8 +143,7 @@ def _generate_chunk(trust: _Trust, chunk: Chunk, writer: TrustWriter, tally: Tru
     aref = application_refs(chunk, trust.counts, len(applicants))
     write_vacancies(writer, plan.vacancies, chunk, refs=vref, letter_received=outcomes.letter_received)
     write_panels(writer, panels, plan.panel_pool, vref)
-    write_applications(rng, writer, applicants, outcomes, staff=trust.staff, application_refs=aref,
-                       vacancy_refs=vref)
+    contacts = draw_contacts(rng, applicants)
     write_interview_scores(rng, writer, panels=panels, applicants=applicants, outcomes=outcomes, effects=eff,
                            application_refs=aref)
     assessments = write_assessments(rng, writer, chunk=chunk, panels=panels, pool=plan.panel_pool,
@@ -150,3 +152,7 @@ def _generate_chunk(trust: _Trust, chunk: Chunk, writer: TrustWriter, tally: Tru
     letters = write_letters(rng, writer, chunk=chunk, job_titles=plan.vacancies.title, panels=panels,
                             pool=plan.panel_pool, applicants=applicants, outcomes=outcomes, vacancy_refs=vref)
     writer.write_truth_rows(assessments.pii + letters.pii, assessments.documents + letters.documents)
+    status = draw_status_dates(stream(trust.spec.seed, STREAM_STATUS_BASE + chunk.index), chunk, applicants,
+                               outcomes, interview_day=assessments.written_day)
+    write_applications(writer, applicants, outcomes, contacts=contacts, status=status, staff=trust.staff,
+                       application_refs=aref, vacancy_refs=vref)

@@ -52,6 +52,9 @@ class TextRows:
 
     pii: list[tuple]
     documents: list[tuple]
+    # assessments only: per application of the chunk, the day its assessment was written (the interview
+    # day, read by ``status_dates``); NaT for applications that were not interviewed
+    written_day: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,13 +126,14 @@ def write_assessments(rng, writer: TrustWriter, *, chunk: Chunk, panels: Panels,
     """One assessment per interviewed candidate, by a random member of the vacancy's panel."""
     I = np.flatnonzero(outcomes.interviewed)
     nd = len(I)
-    rows = TextRows(pii=[], documents=[])
+    rows = TextRows(pii=[], documents=[], written_day=np.full(len(applicants), np.datetime64("NaT", "D")))
     if nd == 0:
         return rows
     vac = applicants.vacancy[I]
     bme_i = applicants.bme[I]
     author = panels.offset[vac] + (rng.random(nd) * panels.size[vac]).astype(np.int64)
     written = chunk.close[vac] + rng.integers(1, 15, nd)
+    rows.written_day[I] = written
     bt = effects.terms[STAGE_ASSESSMENT_TONE]
     p_pos = sigmoid(bt[TERM_INTERCEPT] + bt[TERM_BME] * bme_i + bt[TERM_OFFERED] * outcomes.offered[I])
     btop = effects.terms[STAGE_ASSESSMENT_TOPICS]

@@ -180,6 +180,8 @@ CANONICAL_TABLES: dict[str, dict[str, str]] = {
         "current_band": "VARCHAR", "shortlisted": "BOOLEAN", "interviewed": "BOOLEAN",
         "offered": "BOOLEAN", "offer_declined": "BOOLEAN", "appointed": "BOOLEAN",
         "withdrawn_stage": "VARCHAR",
+        "shortlisted_date": "DATE", "interviewed_date": "DATE", "offered_date": "DATE",
+        "declined_date": "DATE", "appointed_date": "DATE", "withdrawn_date": "DATE",
     },
     "interview_scores": {
         "application_id": "VARCHAR", "member_id": "VARCHAR", "criterion": "VARCHAR",
@@ -194,6 +196,23 @@ CANONICAL_TABLES: dict[str, dict[str, str]] = {
         "ethnic_category": "VARCHAR", "sex": "VARCHAR", "directorate": "VARCHAR",
     },
 }
+
+
+# Status-change dates of an application: the column each dates -> its date column (funnel order).
+# A point-in-time run counts a status only if its date is on or before the as_of month's last day.
+STATUS_DATE_COLUMNS: dict[str, str] = {
+    "shortlisted": "shortlisted_date", "interviewed": "interviewed_date", "offered": "offered_date",
+    "offer_declined": "declined_date", "appointed": "appointed_date", "withdrawn_stage": "withdrawn_date",
+}
+
+
+# Whether an export dates its status changes (results.runs.status_dates): every status dated,
+# some undated (those read as final flags), or none (point-in-time runs use final flags)
+STATUS_DATES_COMPLETE, STATUS_DATES_PARTIAL, STATUS_DATES_ABSENT = "complete", "partial", "absent"
+
+
+# Canonical columns an export may leave out (staged as NULL; see docs/data-contract.md)
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"applications": tuple(STATUS_DATE_COLUMNS.values())}
 
 
 # Natural keys of each canonical table

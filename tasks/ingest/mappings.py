@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from tasks.core.paths import MAPPINGS_DIR
-from tasks.core.vocabulary import CANONICAL_TABLES
+from tasks.core.vocabulary import CANONICAL_TABLES, OPTIONAL_COLUMNS
 from tasks.ingest.readers import ExtractError, file_format, iter_files
 
 IGNORED_PREFIXES = ("truth",)  # the generator's answer key is never read
@@ -58,7 +58,8 @@ def load_mappings(paths: list[Path] | None = None) -> dict[str, TableMapping]:
             if unknown:
                 raise ExtractError(f"{path.name}: {table} maps to unknown columns {', '.join(unknown)}")
             missing = [c for c in CANONICAL_TABLES[table] if c not in cols.values()
-                       and not (table == "applications" and c == "staff_id")]
+                       and not (table == "applications" and c == "staff_id")
+                       and c not in OPTIONAL_COLUMNS.get(table, ())]
             if missing:
                 raise ExtractError(f"{path.name}: {table} has no mapping for {', '.join(missing)}")
             out[table] = TableMapping(

@@ -32,7 +32,7 @@ from typing import Callable
 import pyarrow as pa
 
 from tasks.core.paths import SQL_DIR
-from tasks.core.vocabulary import TEXT_TABLES
+from tasks.core.vocabulary import OPTIONAL_COLUMNS, TEXT_TABLES
 from tasks.ingest.landing import LandedFile, extract_set_sha256, land_file
 from tasks.ingest.mappings import TableMapping, discover, load_mappings
 from tasks.ingest.quarantine import clear_quarantine, quarantine, reconcile
@@ -54,21 +54,27 @@ Progress = Callable[[str, int, int], None]
 # --------------------------------------------------------------------------
 def _create_source_view(con, mapping: TableMapping, view: str, file_headers: dict[str, list[str]]) -> None:
     table = mapping.table
+    optional = OPTIONAL_COLUMNS.get(table, ())
     for file_name, headers in file_headers.items():
-        missing = [h for h in mapping.columns if h not in headers]
+        missing = [h for h, c in mapping.columns.items() if h not in headers and c not in optional]
         if missing:
             present = ", ".join(headers[:12]) + (" …" if len(headers) > 12 else "")
             raise ExtractError(
                 f"{file_name}: required column(s) {', '.join(repr(h) for h in missing)} "
                 f"(→ {', '.join(mapping.columns[h] for h in missing)}) not found; headers are: {present}"
             )
-    pairs = list(mapping.columns.items())
+    pairs = [(h, c) for h, c in mapping.columns.items()
+             if c not in optional or all(h in hs for hs in file_headers.values())]
+    # optional columns (status dates) absent from the mapping or from a file are NULL for every file
+    absent = [c for c in optional if c not in dict(pairs).values()]
     pairs += [(h, f"pd_{c}") for h, c in mapping.personal_data.items()
               if all(h in hs for hs in file_headers.values())]
     select_list = aliased_list(pairs)
     if table == "applications" and "staff_id" not in mapping.columns.values():
         # an export without ESR numbers: no applicant links to the workforce
         select_list = Fragment(select_list + ", CAST(NULL AS VARCHAR) AS staff_id")
+    if absent:
+        select_list = Fragment(select_list + "".join(f", CAST(NULL AS VARCHAR) AS {c}" for c in absent))
     run_sql(con, "models/staging/source_view", view=view, table=table, select_list=select_list)
 
 

@@ -18,6 +18,13 @@ SELECT
     coalesce(edi_bool(offer_declined, $trues, $falses), FALSE) AS offer_declined,
     coalesce(edi_bool(appointed, $trues, $falses), FALSE)      AS appointed,
     lower(edi_blank(withdrawn_stage))                AS withdrawn_stage,
+    -- status-change dates: optional in an export (NULL when absent; see docs/data-contract.md)
+    edi_date(shortlisted_date, $date_format)         AS shortlisted_date,
+    edi_date(interviewed_date, $date_format)         AS interviewed_date,
+    edi_date(offered_date, $date_format)             AS offered_date,
+    edi_date(declined_date, $date_format)            AS declined_date,
+    edi_date(appointed_date, $date_format)           AS appointed_date,
+    edi_date(withdrawn_date, $date_format)           AS withdrawn_date,
     concat_ws(', ',
         edi_bad('applied_date', applied_date, edi_date(applied_date, $date_format)),
         edi_bad('internal', internal, edi_bool(internal, $trues, $falses)),
@@ -25,7 +32,13 @@ SELECT
         edi_bad('interviewed', interviewed, edi_bool(interviewed, $trues, $falses)),
         edi_bad('offered', offered, edi_bool(offered, $trues, $falses)),
         edi_bad('offer_declined', offer_declined, edi_bool(offer_declined, $trues, $falses)),
-        edi_bad('appointed', appointed, edi_bool(appointed, $trues, $falses))
+        edi_bad('appointed', appointed, edi_bool(appointed, $trues, $falses)),
+        edi_bad('shortlisted_date', shortlisted_date, edi_date(shortlisted_date, $date_format)),
+        edi_bad('interviewed_date', interviewed_date, edi_date(interviewed_date, $date_format)),
+        edi_bad('offered_date', offered_date, edi_date(offered_date, $date_format)),
+        edi_bad('declined_date', declined_date, edi_date(declined_date, $date_format)),
+        edi_bad('appointed_date', appointed_date, edi_date(appointed_date, $date_format)),
+        edi_bad('withdrawn_date', withdrawn_date, edi_date(withdrawn_date, $date_format))
     )                                                AS _cast_errors,
     _sha256, _row_number
 FROM {{source}};
