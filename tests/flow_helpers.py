@@ -30,16 +30,39 @@ def _dmy(col: str) -> pl.Expr:
     return pl.col(col).str.strptime(pl.Date, "%d/%m/%Y", strict=True)
 
 
+# Trac export headers of the application statuses and the dates they were reached (mappings/trac.yaml)
+STATUS_HEADERS: dict[str, str] = {
+    "Shortlisted": "Shortlisted Date", "Interviewed": "Interview Date", "Offered": "Offer Date",
+    "Offer Declined": "Offer Declined Date", "Appointed": "Appointed Date", "Withdrawn Stage": "Withdrawn Date",
+}
+
+
+def _as_known_at(apps: pl.DataFrame, end: date) -> pl.DataFrame:
+    """Each status as the recruitment system showed it on ``end``: a status reached later is not there yet
+    (flag N, or no withdrawal stage) and neither is its date."""
+    later = {flag: _dmy(day) > end for flag, day in STATUS_HEADERS.items()}
+    return apps.with_columns(
+        *[pl.when(later[flag]).then(pl.lit(None if flag == "Withdrawn Stage" else "N")).otherwise(pl.col(flag))
+          .alias(flag) for flag in STATUS_HEADERS],
+        *[pl.when(later[flag]).then(pl.lit(None)).otherwise(pl.col(day)).alias(day)
+          for flag, day in STATUS_HEADERS.items()])
+
+
 def truncate_extracts(src: Path, dst: Path, as_of: str) -> Path:
     """Copy a generated trust's CSV extracts keeping only what existed at the end of ``as_of``:
-    vacancies advertised, applications made, assessments and letters written, and workforce
-    snapshots taken on or before that day (and the rows that hang off them)."""
+    vacancies advertised, applications made, assessments and letters written, interviews held
+    and workforce snapshots taken on or before that day (and the rows that hang off them), with
+    every application's statuses as they stood that day (by their status dates).  This is an
+    independent rule, written from the export's point of view; the pipeline's point-in-time read
+    (tasks/marts.py load_mart) must reproduce it."""
     end: date = month_end(parse_month(as_of))
     dst.mkdir(parents=True, exist_ok=True)
     vac = _read(src / "vacancies.csv").filter(_dmy("Advert Date") <= end)
     apps = _read(src / "applications.csv").filter(
         (_dmy("Date Applied") <= end) & pl.col("Vacancy Reference").is_in(vac["Vacancy Reference"].implode()))
+    apps = _as_known_at(apps, end)
     app_ids = apps["Application Ref"].implode()
+    interviewed = apps.filter(pl.col("Interviewed") == "Y")["Application Ref"].implode()
     tables = {
         "vacancies": vac,
         "applications": apps,
@@ -47,7 +70,7 @@ def truncate_extracts(src: Path, dst: Path, as_of: str) -> Path:
             (_dmy("Date Written") <= end) & pl.col("Application Ref").is_in(app_ids)),
         "ceo_letters": _read(src / "ceo_letters.csv").filter(
             (_dmy("Date Written") <= end) & pl.col("Vacancy Reference").is_in(vac["Vacancy Reference"].implode())),
-        "interview_scores": _read(src / "interview_scores.csv").filter(pl.col("Application Ref").is_in(app_ids)),
+        "interview_scores": _read(src / "interview_scores.csv").filter(pl.col("Application Ref").is_in(interviewed)),
         "panel_members": _read(src / "panel_members.csv").filter(
             pl.col("Vacancy Reference").is_in(vac["Vacancy Reference"].implode())),
         "workforce": _read(src / "workforce.csv").filter(pl.col("Snapshot Month") <= as_of),
@@ -55,6 +78,19 @@ def truncate_extracts(src: Path, dst: Path, as_of: str) -> Path:
     for name, df in tables.items():
         df.write_csv(dst / f"{name}.csv")
     shutil.copy(src / "hiring_managers.csv", dst / "hiring_managers.csv")
+    return dst
+
+
+def without_status_dates(src: Path, dst: Path) -> Path:
+    """Copy a generated trust's CSV extracts with the status-date columns left out (an older export)."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for path in src.glob("*.csv"):
+        if path.name.startswith("truth"):
+            continue
+        if path.name == "applications.csv":
+            _read(path).drop(list(STATUS_HEADERS.values())).write_csv(dst / path.name)
+        else:
+            shutil.copy(path, dst / path.name)
     return dst
 
 

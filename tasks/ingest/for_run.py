@@ -4,7 +4,8 @@
 calls :func:`tasks.ingest.staging.ingest_extracts`, and raises
 :class:`ReconciliationFailed` unless every table's raw rows equal its staged
 plus quarantined rows (:func:`require_balanced`).  With a ``run_id`` it records
-the extract set's ``input_sha256`` in ``results.runs``.  It returns a small
+the extract set's ``input_sha256`` and whether the export dates its status
+changes (``status_dates``) in ``results.runs``.  It returns a small
 JSON-able summary.  It never validates, builds marts or analyses.
 """
 from __future__ import annotations
@@ -41,9 +42,11 @@ def ingest_for_run(extracts: str | Path, db: str | Path, *, mapping_paths: Seque
     summary = ingest_extracts(extracts, db, mapping_paths=list(mapping_paths), redaction_model=redaction_model)
     require_balanced(summary.reconciliation)
     if run_id:
+        from tasks.marts import status_dates_coverage
         from tasks.publish import registry
 
         registry.record_input(db, run_id, summary.input_sha256)
+        registry.record_status_dates(db, run_id, status_dates_coverage(db))
     log.info("ingested %d files (%d new); extract set %s; staging %s", len(summary.files), summary.new_files,
              summary.input_sha256[:12], "rebuilt" if summary.rebuilt else "unchanged")
     for name in summary.ignored_files:

@@ -291,6 +291,14 @@ def record_input(db: str | Path, run_id: str, input_sha256: str) -> None:
         set_input(con, run_id, input_sha256)
 
 
+def record_status_dates(db: str | Path, run_id: str, status_dates: str) -> None:
+    """Record whether the run's export dates its status changes (``tasks.marts.status_dates_coverage``)."""
+    from tasks.warehouse.connection import writing
+
+    with writing(db) as con:
+        run_sql(con, "ops/registry/set_status_dates", {"run_id": run_id, "status_dates": status_dates})
+
+
 def mark_failed(db: str | Path, run_id: str, reason: str) -> None:
     """Mark a run ``failed`` with its reason (also after publish: results.latest_* then skip it)."""
     from tasks.warehouse.connection import writing

@@ -1,6 +1,7 @@
 """Backfill under prefect_test_harness: three months, twice (no-op), then forced
 (identical figures); point in time (a backfilled month equals a run on extracts
-truncated at that month)."""
+truncated at that month, statuses included: tests/flow_helpers.py truncates by the
+export's status dates, independently of the pipeline's rule in tasks/marts.py)."""
 from __future__ import annotations
 
 import json
@@ -126,6 +127,10 @@ def test_backfilled_month_equals_run_on_truncated_extracts(runs, trust, space, t
     res = monthly_evaluation(as_of=PIT_MONTH, extracts=str(cut), db=str(db), out_dir=str(tmp_path / "out"),
                              report=False, exports=False)
     assert registry_row(db, res["run_id"])["input_sha256"] != runs["first"]["input_sha256"]
+    # the registry records that the extracts date every status (so the months read statuses as of them)
+    from tasks.core.vocabulary import STATUS_DATES_COMPLETE
+
+    assert registry_row(space["db"], backfilled["run_id"])["status_dates"] == STATUS_DATES_COMPLETE
     full_a, full_b = run_tables(space["db"], backfilled["run_id"]), run_tables(db, res["run_id"])
     ta, tb = analysis_tables(full_a), analysis_tables(full_b)
     d = diff_tables(ta, tb, **TOL)

@@ -1,4 +1,5 @@
--- One row per staged application, with candidate groups and vacancy features.
+-- One row per staged application, with candidate groups and vacancy features.  The status flags
+-- are final; tasks/marts.py load_mart turns them into each status as of a run's month (status dates).
 CREATE OR REPLACE TABLE marts.application_funnel AS
 SELECT
     a.application_id, a.vacancy_id, a.candidate_id, a.staff_id, a.applied_date,
@@ -19,6 +20,8 @@ SELECT
     CAST(a.offer_declined AS INTEGER) AS offer_declined,
     CAST(a.appointed AS INTEGER)      AS appointed,
     a.withdrawn_stage,
+    a.shortlisted_date, a.interviewed_date, a.offered_date, a.declined_date, a.appointed_date,
+    a.withdrawn_date,
     v.band, v.directorate, v.staff_group, v.advert_date, v.closing_date, v.advert_month,
     v.posts, v.hiring_manager_id, v.manager_ethnic_category, v.manager_wres_group,
     v.manager_bme, v.manager_sex, v.manager_female, v.letter_to_ceo, v.letter_received,

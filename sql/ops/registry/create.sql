@@ -28,6 +28,9 @@ ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS owner_started DOUBLE;
 ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS heartbeat_at TIMESTAMP;
 ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS step VARCHAR;
 ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS outputs_json VARCHAR;
+-- status_dates: whether the applications export dates its status changes ('complete', 'partial', 'absent':
+-- then point-in-time runs use final flags; tasks/marts.py load_mart, docs/data-contract.md "Status dates")
+ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS status_dates VARCHAR;
 CREATE OR REPLACE VIEW results.latest_runs AS
 SELECT * FROM results.runs
 WHERE status = 'completed'

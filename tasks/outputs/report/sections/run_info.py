@@ -2,7 +2,8 @@
 
 Reads published validation, quarantine_summary and disclosure_log (through the
 policy of :class:`tasks.outputs.published.PublishedRun`) and the run's
-registry row.  The methods text summarises docs/methods.md; it states no figure.
+registry row (its ``status_dates`` adds a caveat when the export does not date
+every status change).  The methods text summarises docs/methods.md; it states no figure.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import datetime, timezone
 
 import polars as pl
 
+from tasks.core.vocabulary import STATUS_DATES_ABSENT, STATUS_DATES_PARTIAL
 from tasks.outputs.report.format import NA, cols, esc, html_table, not_available
 from tasks.outputs.report.sections.base import Ctx
 
@@ -49,10 +51,26 @@ def section_methods(c: Ctx) -> str:
 <li>Senior-grade numbers are small: many cells are suppressed and intervals are wide. "Not significant" is not evidence of no difference.</li>
 <li>Statistics that could reveal a suppressed count (rates, relative likelihoods and impact ratios built from it) are withheld; regression estimates are shown but flagged when based on fewer than 10 events.</li>
 <li>National WRES figures cover all bands of all trusts and are context, not a like-for-like benchmark.</li>
+{status_dates_caveat(c.run.get("status_dates"))}
 </ul>
 <h3>Disclosure control</h3>
 <p>Policy <b>{esc(pol.get('policy_version', NA))}</b>: {esc(pol.get('policy_summary', 'not recorded'))}.</p>
 <p class="note">Full methods: docs/methods.md in the project repository.</p>"""
+
+
+STATUS_DATES_CAVEATS = {
+    STATUS_DATES_ABSENT: "The applications export has no status-change dates: each application's shortlisted, "
+                         "interviewed, offered and appointed flags are its final values, so a month evaluated "
+                         "later also counts outcomes decided after it.",
+    STATUS_DATES_PARTIAL: "Some statuses in the applications export have no status-change date: those use their "
+                          "final values, so a month evaluated later may count outcomes decided after it.",
+}
+
+
+def status_dates_caveat(status_dates: str | None) -> str:
+    """A caveat line when the export does not date every status change (``results.runs.status_dates``)."""
+    text = STATUS_DATES_CAVEATS.get(status_dates or "")
+    return f"<li>{esc(text)}</li>" if text else ""
 
 
 def section_metadata(c: Ctx) -> str:
@@ -60,6 +78,7 @@ def section_metadata(c: Ctx) -> str:
     items = [("run_id", r.get("run_id")), ("as_of", r.get("as_of")), ("flow", r.get("flow")), ("status", r.get("status")),
              ("started_at", r.get("started_at")), ("finished_at", r.get("finished_at")),
              ("code version", r.get("code_version")), ("input hash (SHA-256)", r.get("input_sha256")),
+             ("status dates", r.get("status_dates")),
              ("SDC policy version", pol.get("policy_version")), ("SDC policy hash", pol.get("policy_sha256")),
              ("published tables", ", ".join(pol.get("tables", [])) or NA),
              ("report generated", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))]
