@@ -153,13 +153,23 @@ def config_from_args(args, **explicit):
     return resolve_config(**given)
 
 
+def prefect_api():
+    """The Prefect API a CLI flow run uses (edi_recruit.server.cli_api: PREFECT_API_URL, a running
+    ``edi-recruit serve``, else a persistent local server started once; never a temporary one)."""
+    from edi_recruit.server import cli_api
+
+    return cli_api()
+
+
 def cmd_run(args) -> int:
     _require_dir(args.extracts, "extracts folder")
     config = config_from_args(args)
     from flows.monthly_evaluation import monthly_evaluation
 
     Path(config.db).parent.mkdir(parents=True, exist_ok=True)
-    _print_run_result(monthly_evaluation(as_of=args.as_of, **config.flow_parameters()))
+    with prefect_api():
+        result = monthly_evaluation(as_of=args.as_of, **config.flow_parameters())
+    _print_run_result(result)
     return 0
 
 
@@ -184,7 +194,9 @@ def cmd_demo(args) -> int:
             generate_trust(extracts, seed=args.seed, effects=load_effects(None),
                            progress=lambda d, t: cb("synthetic trust", d, t))
         print(f"Generated a synthetic trust (seed {args.seed}) in {extracts.resolve()}")
-    _print_run_result(monthly_evaluation(as_of=args.as_of, **config.flow_parameters()))
+    with prefect_api():
+        result = monthly_evaluation(as_of=args.as_of, **config.flow_parameters())
+    _print_run_result(result)
     return 0
 
 
@@ -208,7 +220,8 @@ def cmd_outputs(args) -> int:
     _require_file(args.db, "warehouse")
     _recover(args.db, wait_seconds=60)
     try:
-        made = regenerate(args.db, args.run_id, list(OUTPUT_KINDS) if args.all else None)
+        with prefect_api():   # the artifacts go to the Prefect API
+            made = regenerate(args.db, args.run_id, list(OUTPUT_KINDS) if args.all else None)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if not made:
@@ -252,8 +265,9 @@ def cmd_backfill(args) -> int:
     from flows.backfill import backfill
 
     Path(config.db).parent.mkdir(parents=True, exist_ok=True)
-    result = backfill(start=args.start, end=args.end, force=args.force, concurrency=args.concurrency,
-                      **config.flow_parameters())
+    with prefect_api():
+        result = backfill(start=args.start, end=args.end, force=args.force, concurrency=args.concurrency,
+                          **config.flow_parameters())
     print(f"Backfill {result['start']}..{result['end']}: {result['ran']} month(s) evaluated, "
           f"{result['skipped']} unchanged and skipped (extract set {result['input_sha256'][:12]}).")
     for row in result["months"]:
