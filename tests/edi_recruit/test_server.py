@@ -4,7 +4,8 @@ Start `prefect server start` on a free loopback port with PREFECT_HOME in a tmp
 dir, create the process work pool, deploy from prefect.yaml (`prefect deploy
 --all`), trigger monthly-evaluation through the REST API, execute it with a
 worker, poll the API until it completes, check the schedule, artifacts and the
-DuckDB results of that run, stop the server.
+DuckDB results of that run, stop the server.  The server requires its auth string
+(edi_recruit.server.auth_string): a request without it is refused with 401.
 """
 from __future__ import annotations
 
@@ -82,3 +83,27 @@ def test_triggered_run_completes_with_artifacts_and_results(completed, local_pre
     for name in ("results.odds_ratios", "results.wres_indicator2", "published.funnel_counts"):
         assert counts[name] > 0, name
     assert (completed["out"] / completed["id"] / "report.html").is_file()
+
+
+def test_the_api_refuses_a_request_without_the_auth_string(local_prefect):
+    """serve requires authentication: no header or a wrong auth string gets 401, the stored one works."""
+    import stat
+    import urllib.error
+    import urllib.request
+
+    from edi_recruit.server import AUTH_FILE, api
+
+    auth_file = Path(local_prefect.home) / AUTH_FILE
+    assert stat.S_IMODE(auth_file.stat().st_mode) == 0o600
+    auth = auth_file.read_text(encoding="utf-8").strip()
+    assert auth == local_prefect.auth and len(auth.split(":", 1)[1]) >= 32
+    url = f"{local_prefect.url}/flows/filter"
+    bare = urllib.request.Request(url, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(bare, timeout=30)
+    assert refused.value.code == 401
+    with pytest.raises(urllib.error.HTTPError) as wrong:
+        api("POST", url, {}, auth=auth[:-1] + ("x" if auth[-1] != "x" else "y"), attempts=1)
+    assert wrong.value.code == 401
+    flows = api("POST", url, {}, auth=auth, attempts=1)
+    assert {"monthly-evaluation", "backfill"} <= {f["name"] for f in flows}
