@@ -429,7 +429,7 @@ THEMES: tuple[str, ...] = (
 
 # Placeholders written by redaction
 REDACTION_PLACEHOLDERS: tuple[str, ...] = (
-    "[NAME]", "[EMAIL]", "[PHONE]", "[STAFF_NUMBER]", "[NHS_NUMBER]",
+    "[NAME]", "[EMAIL]", "[PHONE]", "[STAFF_NUMBER]", "[NHS_NUMBER]", "[REFERENCE]",
 )
 
 

@@ -5,7 +5,9 @@
 header -> canonical column, personal-data headers, date format and Y/N words.
 It refuses unknown tables, unknown columns and unmapped canonical columns
 (:class:`~tasks.ingest.readers.ExtractError`, one line).  :func:`discover`
-matches the files of an extracts folder to tables by ``file_pattern``.  The
+matches the files of an extracts folder to tables by ``file_pattern``, one file
+per table (two files for one table, e.g. ``vacancies.csv`` and ``vacancies.xlsx``,
+stop with one line naming both).  The
 format is documented in docs/data-contract.md.  Nothing here reads a file's rows.
 """
 from __future__ import annotations
@@ -20,6 +22,9 @@ from tasks.core.vocabulary import CANONICAL_TABLES, OPTIONAL_COLUMNS
 from tasks.ingest.readers import ExtractError, file_format, iter_files
 
 IGNORED_PREFIXES = ("truth",)  # the generator's answer key is never read
+
+TWO_FILES = ("two files for table {table} in {folder}: {files}; an extract holds one file per table "
+             "(it would be staged twice): keep one and move the other out of the folder")
 
 
 # --------------------------------------------------------------------------
@@ -112,6 +117,10 @@ def discover(extracts_dir: Path, mappings: dict[str, TableMapping]) -> tuple[lis
             ignored.append(path.name)
             continue
         files.append(ExtractFile(m.table, path, fmt, m.source_system))
+    for table in dict.fromkeys(f.table for f in files):
+        names = [f.path.name for f in files if f.table == table]
+        if len(names) > 1:
+            raise ExtractError(TWO_FILES.format(table=table, files=" and ".join(names), folder=extracts_dir))
     found = {f.table for f in files}
     missing = [t for t in mappings if t not in found]
     if missing:

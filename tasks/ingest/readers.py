@@ -71,13 +71,24 @@ def _cp1252_fallback(exc: UnicodeDecodeError):
 codecs.register_error("edi_cp1252_fallback", _cp1252_fallback)
 
 
+UTF16_WITHOUT_BOM = ("{name}: the file looks like UTF-16 text without a byte-order mark (NUL bytes between "
+                     "its characters); save it as UTF-8, or as UTF-16 with a byte-order mark")
+
+
 def detect_encoding(path: Path) -> str:
-    """utf-8-sig when a BOM is present; utf-8 when the bytes decode; cp1252 when no
-    non-ASCII byte forms valid UTF-8; else UTF-8 with stray cp1252 bytes (MIXED_ENCODING)."""
+    """utf-8-sig or utf-16 when a byte-order mark says so; utf-8 when the bytes decode; cp1252 when no
+    non-ASCII byte forms valid UTF-8; else UTF-8 with stray cp1252 bytes (MIXED_ENCODING).
+    UTF-16 without a byte-order mark (NUL bytes in the first line) is an :class:`ExtractError`."""
     with path.open("rb") as fh:
         head = fh.read(4)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        fh.seek(0)
+        first = fh.read(512)
+        if first.count(b"\x00") * 4 >= len(first) > 0:
+            raise ExtractError(UTF16_WITHOUT_BOM.format(name=path.name))
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
@@ -224,7 +235,7 @@ def read_csv(path: Path, out: Path) -> ReadResult:
                 bad = "the file ends inside a quoted value: the last line is truncated" + (f" ({bad})" if bad else "")
             writer.add(values, n_last, bad)
         writer.close()
-    notes = [f"encoding {encoding} detected"] if encoding in ("cp1252", MIXED_ENCODING) else []
+    notes = [f"encoding {encoding} detected"] if encoding in ("cp1252", MIXED_ENCODING, "utf-16") else []
     if cut_off:
         notes.append("the last line is truncated")
     return ReadResult(headers, writer.n, encoding, 1, out, writer.malformed, notes)
@@ -241,6 +252,7 @@ def read_xlsx(path: Path, out: Path, expected_headers: set[str]) -> ReadResult:
         raise ExtractError(f"{path.name}: not a readable Excel workbook ({type(exc).__name__})") from None
     if not rows:
         raise ExtractError(f"{path.name}: the workbook's first sheet is empty")
+    uncached = formula_cells_without_value(path)
     # Find the header row: title rows above the header are common in exports.
     header_idx, best = 0, -1
     for i, row in enumerate(rows[:30]):
@@ -254,6 +266,8 @@ def read_xlsx(path: Path, out: Path, expected_headers: set[str]) -> ReadResult:
     while headers_raw and headers_raw[-1] == "":
         headers_raw.pop()
     headers = _dedupe_headers(headers_raw)
+    if uncached:
+        raise ExtractError(_uncached_message(path.name, uncached, headers))
     writer = _ChunkWriter(headers, out)
     n = 0
     for row in rows[header_idx + 1:]:
@@ -266,6 +280,51 @@ def read_xlsx(path: Path, out: Path, expected_headers: set[str]) -> ReadResult:
     writer.close()
     notes = [f"header found on sheet row {header_idx + 1}"] if header_idx else []
     return ReadResult(headers, n, None, header_idx + 1, out, writer.malformed, notes)
+
+
+_CELL = re.compile(r"([A-Z]+)(\d+)")
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def formula_cells_without_value(path: Path) -> list[str]:
+    """Cells of the workbook's first sheet holding a formula with no saved (cached) value, e.g. ``["C5"]``.
+
+    Excel saves each formula's last value; files written by some tools (openpyxl,
+    scripts) keep only the formula, which every reader then sees as blank.
+    """
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    with zipfile.ZipFile(path) as zf:
+        sheet = ET.fromstring(zf.read("xl/workbook.xml")).find(f"{_SHEET_NS}sheets/{_SHEET_NS}sheet")
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        rid = sheet.get(f"{rel_ns}id") if sheet is not None else None
+        target = next((r.get("Target") for r in rels if r.get("Id") == rid), "worksheets/sheet1.xml")
+        target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        out = []
+        with zf.open(target) as fh:
+            for _, el in ET.iterparse(fh):
+                if el.tag == f"{_SHEET_NS}c":
+                    v = el.find(f"{_SHEET_NS}v")
+                    if el.find(f"{_SHEET_NS}f") is not None and (v is None or not (v.text or "").strip()):
+                        out.append(el.get("r"))
+                    el.clear()
+    return out
+
+
+def _uncached_message(file_name: str, cells: list[str], headers: list[str]) -> str:
+    def where(ref: str) -> str:
+        letters, row = _CELL.fullmatch(ref).groups()
+        i = 0
+        for ch in letters:
+            i = i * 26 + ord(ch) - 64
+        column = headers[i - 1] if 0 < i <= len(headers) else f"column {letters}"
+        return f"{ref} (column {column!r}, sheet row {row})"
+
+    shown = ", ".join(where(c) for c in cells[:5]) + (f" and {len(cells) - 5} more" if len(cells) > 5 else "")
+    return (f"{file_name}: {len(cells)} formula cell(s) with no saved value: {shown}; the workbook was saved "
+            "without calculated values: open it in Excel and save it again, or paste the values")
 
 
 def read_parquet(path: Path, out: Path) -> ReadResult:

@@ -14,7 +14,13 @@ Every match is replaced by a typed placeholder from
   with spaces, hyphens or brackets), 10 or 11 national digits;
 * ``[NHS_NUMBER]``: 10-digit NHS numbers, grouped 3-3-4 or continuous
   (optionally only those passing the Modulus 11 check);
-* ``[STAFF_NUMBER]``: 8-digit ESR staff/assignment numbers (optional ``-n`` suffix).
+* ``[STAFF_NUMBER]``: 8-digit ESR staff/assignment numbers (optional ``-n`` suffix);
+* ``[REFERENCE]``: the extracts' own record references embedded in text (vacancy
+  ``VAC-000141``, application ``APP-0001234``, candidate ``CAN-00001234``, panel
+  member ``PNL-00012``, manager ``MGR-00012``, ESR ``ESR-12345678``;
+  :data:`DEFAULT_REFERENCE_PATTERNS`), plus any regular expressions in
+  ``EDI_RECRUIT_REFERENCE_PATTERNS`` (separated by ``;;``) or passed to
+  :func:`build_redactor`: a reference would link a text back to its record.
 
 The matching runs inside a spaCy component so ``nlp.pipe`` batching and
 ``n_process`` apply; the component leaves the redacted text and its counts in
@@ -31,6 +37,7 @@ strings only: it never reads or writes the warehouse, and never logs a text.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -45,12 +52,21 @@ from tasks.core.vocabulary import REDACTION_PLACEHOLDERS
 log = logging.getLogger(__name__)
 
 
-NAME, EMAIL, PHONE, STAFF_NUMBER, NHS_NUMBER = REDACTION_PLACEHOLDERS
+NAME, EMAIL, PHONE, STAFF_NUMBER, NHS_NUMBER, REFERENCE = REDACTION_PLACEHOLDERS
 
 
-assert (NAME, EMAIL, PHONE, STAFF_NUMBER, NHS_NUMBER) == (
-    "[NAME]", "[EMAIL]", "[PHONE]", "[STAFF_NUMBER]", "[NHS_NUMBER]"
+assert (NAME, EMAIL, PHONE, STAFF_NUMBER, NHS_NUMBER, REFERENCE) == (
+    "[NAME]", "[EMAIL]", "[PHONE]", "[STAFF_NUMBER]", "[NHS_NUMBER]", "[REFERENCE]"
 )
+
+
+# record references in the formats the extracts use (prefix, optional separator, 4+ digits)
+DEFAULT_REFERENCE_PATTERNS: tuple[str, ...] = (
+    r"(?<![\w-])(?:VAC|APP|CAN|PNL|MGR|ESR|STF)[-/ ]?\d{4,}(?![\w])",
+)
+
+
+REFERENCE_PATTERNS_ENV = "EDI_RECRUIT_REFERENCE_PATTERNS"
 
 
 TITLES: tuple[str, ...] = ("Dr", "Mr", "Mrs", "Ms", "Miss", "Prof", "Professor", "Mx", "Sir", "Dame")
@@ -97,7 +113,7 @@ def _name_like(t: str) -> bool:
 
 
 # placeholder priority when spans of equal extent compete (lower wins)
-_PRIORITY = {EMAIL: 0, NHS_NUMBER: 1, PHONE: 2, STAFF_NUMBER: 3, NAME: 4}
+_PRIORITY = {EMAIL: 0, REFERENCE: 1, NHS_NUMBER: 2, PHONE: 3, STAFF_NUMBER: 4, NAME: 5}
 
 
 @dataclass
@@ -137,13 +153,31 @@ def _phone_digits_ok(match_text: str) -> bool:
     return d.startswith("0") and len(d) in (10, 11)
 
 
-def find_pattern_spans(text: str, nhs_checksum: bool = False) -> list[tuple[int, int, str]]:
-    """Character spans of e-mails, phone, NHS and staff numbers in ``text``."""
+def reference_patterns(extra: Iterable[str] = ()) -> list[re.Pattern]:
+    """The default reference patterns, those of ``EDI_RECRUIT_REFERENCE_PATTERNS`` and ``extra``, compiled."""
+    env = [p for p in os.environ.get(REFERENCE_PATTERNS_ENV, "").split(";;") if p.strip()]
+    out = []
+    for pattern in (*DEFAULT_REFERENCE_PATTERNS, *env, *extra):
+        try:
+            out.append(re.compile(pattern))
+        except re.error as exc:
+            raise ValueError(f"reference pattern {pattern!r} is not a valid regular expression ({exc})") from None
+    return out
+
+
+_DEFAULT_REFERENCES = [re.compile(p) for p in DEFAULT_REFERENCE_PATTERNS]
+
+
+def find_pattern_spans(text: str, nhs_checksum: bool = False,
+                       references: list[re.Pattern] | None = None) -> list[tuple[int, int, str]]:
+    """Character spans of e-mails, record references, phone, NHS and staff numbers in ``text``."""
     spans: list[tuple[int, int, str]] = []
     if "@" in text:
         spans += [(m.start(), m.end(), EMAIL) for m in _EMAIL_RE.finditer(text)]
     if not any(c.isdigit() for c in text):
         return spans
+    for rx in (_DEFAULT_REFERENCES if references is None else references):
+        spans += [(m.start(), m.end(), REFERENCE) for m in rx.finditer(text)]
     for m in _NHS_GROUPED_RE.finditer(text):
         valid = nhs_number_valid(m.group(0))
         if nhs_checksum and not valid:
@@ -217,8 +251,10 @@ def _name_variants(name: str) -> set[str]:
 # The spaCy component
 # --------------------------------------------------------------------------
 class PiiRedactor:
-    def __init__(self, nlp: Language, names: list[str], emails: list[str], ner_labels: list[str], nhs_checksum: bool):
+    def __init__(self, nlp: Language, names: list[str], emails: list[str], ner_labels: list[str], nhs_checksum: bool,
+                 references: list[str]):
         self.nhs_checksum = nhs_checksum
+        self.references = [re.compile(p) for p in references]
         self.ner_labels = set(ner_labels)
         # known addresses (the generic pattern finds ordinary ones; this catches unusual forms)
         self.emails = frozenset(e.strip().lower() for e in emails if e and e.strip())
@@ -233,7 +269,7 @@ class PiiRedactor:
 
     def spans(self, doc: Doc) -> list[tuple[int, int, str]]:
         text = doc.text
-        spans = find_pattern_spans(text, self.nhs_checksum)
+        spans = find_pattern_spans(text, self.nhs_checksum, self.references)
         if self.emails and "@" in text:
             for t in doc:
                 if "@" in t.text:
@@ -291,10 +327,12 @@ class PiiRedactor:
 
 @Language.factory(
     COMPONENT,
-    default_config={"names": [], "emails": [], "ner_labels": ["PERSON"], "nhs_checksum": False},
+    default_config={"names": [], "emails": [], "ner_labels": ["PERSON"], "nhs_checksum": False,
+                    "references": list(DEFAULT_REFERENCE_PATTERNS)},
 )
-def _make_pii_redactor(nlp: Language, name: str, names: list[str], emails: list[str], ner_labels: list[str], nhs_checksum: bool):
-    return PiiRedactor(nlp, names, emails, ner_labels, nhs_checksum)
+def _make_pii_redactor(nlp: Language, name: str, names: list[str], emails: list[str], ner_labels: list[str],
+                       nhs_checksum: bool, references: list[str]):
+    return PiiRedactor(nlp, names, emails, ner_labels, nhs_checksum, references)
 
 
 # --------------------------------------------------------------------------
@@ -364,7 +402,8 @@ class Redactor:
 
 
 def build_redactor(
-    known: KnownPeople | None = None, model: str | None = None, nhs_checksum: bool = False
+    known: KnownPeople | None = None, model: str | None = None, nhs_checksum: bool = False,
+    extra_reference_patterns: Iterable[str] = (),
 ) -> Redactor:
     """A :class:`Redactor` for the export's known people; ``model`` names a trained spaCy pipeline.
 
@@ -382,6 +421,7 @@ def build_redactor(
             "emails": sorted(e for e in known.emails if e),
             "ner_labels": ["PERSON", "PER"],
             "nhs_checksum": nhs_checksum,
+            "references": [rx.pattern for rx in reference_patterns(extra_reference_patterns)],
         },
     )
     log.info("redactor built: %d known name forms, model=%s", nlp.get_pipe(COMPONENT).n_names, model or "blank:en")

@@ -46,6 +46,7 @@ VALIDATION_ORDER: tuple[str, ...] = (
 INGEST_EXPECTATIONS = {
     "row_well_formed": "malformed line (wrong number of fields, e.g. a truncated last line)",
     "values_parse": "a value could not be parsed as its type (date, number, Y/N)",
+    "text_length_limit": "a free text is longer than the limit (EDI_RECRUIT_MAX_TEXT_CHARS)",
 }
 
 

@@ -587,3 +587,170 @@ def test_22_appointed_without_offer_via_cli(case):
     assert (case.out / "r-cli" / "data_docs" / "index.html").exists()
     assert (case.out / "r-cli" / "results" / "validation.parquet").exists()
     case.assert_reconciled()
+
+
+# ---------------------------------------------------------------- encodings, long texts, formulas, dates, files, references
+def _staged_titles(case: Case) -> list[str]:
+    return sorted(x for (x,) in duckdb.connect(str(case.db), read_only=True).execute(
+        "SELECT job_title FROM staging.vacancies").fetchall())
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_23_utf16_with_a_byte_order_mark_is_read_correctly(case, small_trust, codec):
+    import codecs
+
+    bom = codecs.BOM_UTF16_LE if codec == "utf-16-le" else codecs.BOM_UTF16_BE
+    path = case.dir / "vacancies.csv"
+    path.write_bytes(bom + path.read_text(encoding="utf-8").encode(codec))
+    summary = case.ingest()
+    h, rows = read_rows(small_trust / "vacancies.csv")
+    assert summary.staged_rows["vacancies"] == len(rows) and case.all_quarantined() == {}
+    assert _staged_titles(case) == sorted(r[col(h, "Job Title")] for r in rows)  # non-ASCII dashes intact
+    assert case.scalar("SELECT encoding FROM landing.manifest WHERE file_name = 'vacancies.csv'") == "utf-16"
+    case.assert_reconciled()
+
+
+def test_23c_utf16_without_a_byte_order_mark_is_one_line_naming_the_encoding(case):
+    path = case.dir / "vacancies.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16-le"))
+    with pytest.raises(ExtractError) as exc:
+        case.ingest()
+    msg = str(exc.value)
+    assert msg.startswith("vacancies.csv: ") and "UTF-16" in msg and "byte-order mark" in msg
+    assert "\n" not in msg and "\x00" not in msg and "ÿþ" not in msg
+
+
+def _long_text_case(case: Case, length: int) -> int:
+    big = ("The candidate described the service redesign in detail. " * (length // 50 + 1))[:length]
+
+    def fn(h, rows):
+        rows[4][col(h, "Assessment Text")] = big
+        return h, rows
+
+    case.edit("assessments", fn)
+    return len(case.table("assessments")[1])
+
+
+def test_24_a_1_mib_text_is_quarantined_with_its_length_not_a_spacy_error(case):
+    n = _long_text_case(case, 1 << 20)
+    summary = case.ingest()
+    assert case.quarantined("assessments") == {5: "text_length_limit"}
+    reason = case.scalar("SELECT reason FROM quarantine.assessments")
+    assert reason == "text of 1048576 characters is over the limit of 500000 (EDI_RECRUIT_MAX_TEXT_CHARS)"
+    assert summary.staged_rows["assessments"] == n - 1 and summary.quarantined_rows["assessments"] == 1
+    case.assert_reconciled()
+    out = case.validate()   # the gate reports the row; nothing else is lost
+    v = out.tables["validation"]
+    row = v.filter((v["suite"] == "assessments") & (v["expectation"] == "text_length_limit")).row(0, named=True)
+    assert row["unexpected_count"] == 1 and row["severity"] == "row-level"
+
+
+def test_24b_the_text_limit_is_configurable(case, monkeypatch):
+    _long_text_case(case, 100_000)
+    monkeypatch.setenv("EDI_RECRUIT_MAX_TEXT_CHARS", "50000")
+    case.ingest()
+    assert case.quarantined("assessments") == {5: "text_length_limit"}
+    assert "over the limit of 50000" in case.scalar("SELECT reason FROM quarantine.assessments")
+    case.assert_reconciled()
+
+
+def test_25_xlsx_formula_cells_without_saved_values_are_named_by_cell(case):
+    import openpyxl
+
+    h, rows = case.table("vacancies")
+    (case.dir / "vacancies.csv").unlink()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(h)
+    for r in rows:
+        ws.append(r)
+    band = col(h, "Pay Band")
+    ws.cell(row=8, column=band + 1, value="=B7")   # openpyxl saves formulas without their values
+    wb.save(case.dir / "vacancies.xlsx")
+    with pytest.raises(ExtractError) as exc:
+        case.ingest()
+    msg = str(exc.value)
+    letter = openpyxl.utils.get_column_letter(band + 1)
+    assert msg.startswith("vacancies.xlsx: 1 formula cell(s) with no saved value: ")
+    assert f"{letter}8 (column 'Pay Band', sheet row 8)" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize("value", ["2021-09-0112345", "2021-09", "2021-09-01x", "01/09/2021 junk"])
+def test_26_dates_must_match_whole_or_the_row_is_quarantined(case, value):
+    k = pick_application(case, children=False)
+
+    def fn(h, rows):
+        rows[k][col(h, "Date Applied")] = value
+        return h, rows
+
+    case.edit("applications", fn)
+    case.ingest()
+    assert case.quarantined("applications") == {k + 1: "values_parse"}
+    assert "applied_date" in case.scalar("SELECT reason FROM quarantine.applications")
+    assert json_value(case, "applications", "Date Applied") == value   # the raw value is kept
+    case.assert_reconciled()
+
+
+def json_value(case: Case, table: str, header: str):
+    return case.scalar(f"SELECT raw_values->>'{header}' FROM quarantine.{table}")
+
+
+def test_26b_whole_dates_with_a_time_of_day_are_still_dates(case):
+    k = pick_application(case, children=False)
+
+    def fn(h, rows):
+        rows[k][col(h, "Date Applied")] = "2022-03-04 10:30:00"   # as an XLSX cell with a time reads
+        return h, rows
+
+    case.edit("applications", fn)
+    case.ingest()
+    assert case.all_quarantined() == {}
+    assert case.scalar("SELECT count(*) FROM staging.applications WHERE applied_date = DATE '2022-03-04' "
+                       f"AND _row_number = {k + 1}") == 1
+    case.assert_reconciled()
+
+
+def test_27_two_files_for_one_table_is_one_line_naming_both(case):
+    import openpyxl
+
+    h, rows = case.table("vacancies")
+    wb = openpyxl.Workbook()
+    wb.active.append(h)
+    for r in rows:
+        wb.active.append(r)
+    wb.save(case.dir / "vacancies.xlsx")
+    with pytest.raises(ExtractError) as exc:
+        case.ingest()
+    msg = str(exc.value)
+    assert msg.startswith("two files for table vacancies in ") and "vacancies.csv and vacancies.xlsx" in msg
+    assert "\n" not in msg
+    assert not case.db.exists() or case.scalar("SELECT count(*) FROM landing.manifest") == 0
+
+
+def test_27b_two_files_via_cli_one_line_no_traceback(case):
+    shutil.copy(case.dir / "ceo_letters.csv", case.dir / "ceo_letters_copy.csv")
+    proc = run_cli("ingest", "--extracts", str(case.dir), "--db", str(case.db))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    line = proc.stderr.strip()
+    assert "\n" not in line and "ceo_letters.csv and ceo_letters_copy.csv" in line
+
+
+def test_28_embedded_record_references_do_not_reach_staging(case):
+    refs = {"assessments": "Assessment Text", "ceo_letters": "Letter Text"}
+    planted = "Further to VAC-000141 and application APP-0000123 (candidate CAN-00000077, panel PNL-00012)."
+
+    for table, header in refs.items():
+        def fn(h, rows, header=header):
+            rows[2][col(h, header)] = planted + " " + rows[2][col(h, header)]
+            return h, rows
+
+        case.edit(table, fn)
+    case.ingest()
+    assert case.all_quarantined() == {}
+    for table in refs:
+        texts = " ".join(t for (t,) in duckdb.connect(str(case.db), read_only=True).execute(
+            f"SELECT text FROM staging.{table}").fetchall() if t)
+        for ref in ("VAC-000141", "APP-0000123", "CAN-00000077", "PNL-00012"):
+            assert ref not in texts, (table, ref)
+        assert "Further to [REFERENCE] and application [REFERENCE] (candidate [REFERENCE], panel [REFERENCE])" in texts
+    case.assert_reconciled()

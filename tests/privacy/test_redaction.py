@@ -116,7 +116,7 @@ def test_overlaps_resolved_without_fragments():
 
 
 def test_placeholders_come_from_vocabulary(redactor):
-    text, counts = redactor.redact("Dr Patel, p@x.org, 07700 900123, 12345678, 943 476 5919")
+    text, counts = redactor.redact("Dr Patel, p@x.org, 07700 900123, 12345678, 943 476 5919, VAC-000141")
     assert set(counts) == set(REDACTION_PLACEHOLDERS)
     assert all(v == 1 for v in counts.values())
 

@@ -1,11 +1,16 @@
 -- Parsing and normalisation helpers shared by every staging statement.
 -- A value that cannot be parsed becomes NULL; the row's _cast_errors lists it.
 CREATE OR REPLACE MACRO edi_blank(s) AS nullif(trim(CAST(s AS VARCHAR)), '');
--- Dates: the mapping's format first, then ISO (Parquet/XLSX give ISO), then dd/mm/yyyy.
+-- Dates: the mapping's format first, then ISO (Parquet/XLSX give ISO, with a time of day
+-- when the cell had one), then dd/mm/yyyy.  The whole value must match a format:
+-- '2021-09-0112345' or '2021-09' is not a date (the row is quarantined), never a prefix.
 CREATE OR REPLACE MACRO edi_date(s, fmt) AS coalesce(
     try_strptime(edi_blank(s), fmt)::DATE,
-    try_strptime(left(edi_blank(s), 10), '%Y-%m-%d')::DATE,
-    try_strptime(edi_blank(s), '%d/%m/%Y')::DATE,
+    try_strptime(edi_blank(s), ['%Y-%m-%d', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S.%f'])::DATE,
+    try_strptime(edi_blank(s), '%d/%m/%Y')::DATE);
+-- Months (a workforce snapshot): a whole date, or a whole 'YYYY-MM'.
+CREATE OR REPLACE MACRO edi_month(s, fmt) AS coalesce(
+    edi_date(s, fmt),
     try_strptime(edi_blank(s), '%Y-%m')::DATE);
 CREATE OR REPLACE MACRO edi_bool(s, trues, falses) AS CASE
     WHEN s IS NULL OR trim(CAST(s AS VARCHAR)) = '' THEN NULL
