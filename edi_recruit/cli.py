@@ -215,6 +215,19 @@ def _add_rekey(sub, defaults) -> None:
     r.set_defaults(func=commands.cmd_rekey)
 
 
+def _add_retention(sub, defaults) -> None:
+    r = sub.add_parser("retention", help="remove the raw layer's personal data after days or runs (counts kept)",
+                       description="Null the personal-data columns (names, e-mails, phones) of landed files older "
+                                   "than --days or followed by --runs completed runs, redact their raw text and "
+                                   "delete their landing copies. Row counts and identifiers are kept. Default: "
+                                   "EDI_RECRUIT_RETENTION_DAYS / EDI_RECRUIT_RETENTION_RUNS.")
+    r.add_argument("--db", required=True, help="DuckDB warehouse file")
+    r.add_argument("--days", type=int, help="remove personal data landed more than this many days ago")
+    r.add_argument("--runs", type=int, help="... or followed by this many completed runs")
+    r.add_argument("--mapping", action="append", help="column-mapping YAML (as for ingest)")
+    r.set_defaults(func=commands.cmd_retention)
+
+
 def _add_outputs(sub, defaults) -> None:
     o = sub.add_parser("outputs", help="make a completed run's missing report, exports or artifacts again",
                        description="Regenerate a completed run's outputs from its published tables: the ones "
@@ -226,7 +239,7 @@ def _add_outputs(sub, defaults) -> None:
 
 
 SUBCOMMAND_BUILDERS = (_add_generate, _add_ingest, _add_validate, _add_run, _add_demo, _add_runs, _add_backfill,
-                       _add_serve, _add_report_and_export, _add_diff, _add_rekey,
+                       _add_serve, _add_report_and_export, _add_diff, _add_rekey, _add_retention,
                        _add_outputs)
 
 

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Sequence
 
+from tasks.ingest.retention import apply_retention, retention_policy
 from tasks.ingest.staging import ingest_extracts
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,11 @@ def ingest_for_run(extracts: str | Path, db: str | Path, *, mapping_paths: Seque
         raise FileNotFoundError(f"extracts folder not found: {extracts}")
     summary = ingest_extracts(extracts, db, mapping_paths=list(mapping_paths), redaction_model=redaction_model)
     require_balanced(summary.reconciliation)
+    policy = retention_policy()
+    if policy.active:
+        for done in apply_retention(db, policy, mapping_paths=list(mapping_paths)):
+            log.info("retention (%s): personal data removed from %s (%d rows kept)",
+                     policy.describe(), done.file_name, done.rows_kept)
     if run_id:
         from tasks.marts import status_dates_coverage
         from tasks.publish import registry

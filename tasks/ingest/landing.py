@@ -10,6 +10,7 @@ deleted or typed (typing is staging's).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -93,3 +94,21 @@ def land_file(con, ef: ExtractFile, mapping: TableMapping, db_path: str | Path) 
 def extract_set_sha256(landed: list[LandedFile]) -> str:
     lines = sorted(f"{f.table}:{f.sha256}" for f in landed)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def remove_landing_copies(db_path: str | Path) -> int:
+    """Delete every landing copy (the policy with an encrypted warehouse: plain copies would defeat it).
+
+    The manifest keeps each file's hash, size and row count; a file already landed is
+    recognised by its hash without its copy.  Returns the number of copies removed."""
+    removed = 0
+    root = landing_dir(db_path)
+    if not root.exists():
+        return 0
+    for path in sorted(root.glob("*/*")):
+        if path.is_file():
+            path.unlink()
+            removed += 1
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
+    return removed

@@ -15,7 +15,8 @@ fingerprint kept in ``meta.settings``):
   quarantine (:mod:`tasks.ingest.quarantine`), and raw = staged + quarantined
   reconciled.
 
-It returns an :class:`IngestSummary`.  Personal-data columns are read only for
+With an encrypted warehouse (:mod:`tasks.warehouse.encryption`) the landing copies
+are removed once staged.  It returns an :class:`IngestSummary`.  Personal-data columns are read only for
 redaction and are never staged.  Staging never validates (the gate,
 :mod:`tasks.validation.gate`, runs next) and never builds the marts
 (:mod:`tasks.marts`).
@@ -25,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -33,13 +35,14 @@ import pyarrow as pa
 
 from tasks.core.paths import SQL_DIR
 from tasks.core.vocabulary import OPTIONAL_COLUMNS, TEXT_TABLES
-from tasks.ingest.landing import LandedFile, extract_set_sha256, land_file
+from tasks.ingest.landing import LandedFile, extract_set_sha256, land_file, remove_landing_copies
 from tasks.ingest.mappings import TableMapping, discover, load_mappings
 from tasks.ingest.quarantine import clear_quarantine, quarantine, reconcile
 from tasks.ingest.readers import ExtractError
 from tasks.privacy.pseudonyms import FINGERPRINT_SETTING, check_key_fingerprint, key_fingerprint, pseudonym_key
 from tasks.publish import registry
 from tasks.warehouse.connection import writing
+from tasks.warehouse.encryption import encrypted
 from tasks.warehouse.meta import get_setting, set_setting
 from tasks.warehouse.sql import Fragment, aliased_list, column_list, run_sql, sql_text
 
@@ -107,9 +110,10 @@ def _personal_data(con, mappings: dict[str, TableMapping]):
     return KnownPeople(forenames=forenames, surnames=surnames, full_names=full, emails=emails)
 
 
-def _redact_table(con, table: str, redactor, progress: Progress | None) -> int:
+def _redact_table(con, table: str, redactor, progress: Progress | None, max_text_chars: int) -> int:
     rows = con.execute(sql_text("queries/text_source", source=f"src_{table}")).fetchall()
-    texts = [r[2] or "" for r in rows]
+    # a text over the limit is quarantined (long_text_rejects), never redacted
+    texts = [r[2] if r[2] and len(r[2]) <= max_text_chars else "" for r in rows]
     out_text, out_n = [], []
     batch = 2000
     for i in range(0, len(texts), batch):
@@ -145,12 +149,29 @@ class IngestSummary:
         return sum(1 for f in self.files if f.new)
 
 
+MAX_TEXT_CHARS_ENV = "EDI_RECRUIT_MAX_TEXT_CHARS"
+DEFAULT_MAX_TEXT_CHARS = 500_000   # below spaCy's 1,000,000-character maximum
+
+
+def resolve_max_text_chars(value: int | None = None) -> int:
+    """The longest free text staged: ``value``, else ``EDI_RECRUIT_MAX_TEXT_CHARS``, else 500,000 characters."""
+    if value is None:
+        raw = os.environ.get(MAX_TEXT_CHARS_ENV, "").replace("_", "").strip()
+        if raw and not raw.isdigit():
+            raise ValueError(f"{MAX_TEXT_CHARS_ENV} must be a whole number of characters, got {raw!r}")
+        value = int(raw) if raw else DEFAULT_MAX_TEXT_CHARS
+    if value <= 0:
+        raise ValueError(f"the text length limit must be positive, got {value}")
+    return value
+
+
 # the SQL folders whose statements shape staging: a change to any file rebuilds it
 STAGING_SQL_DIRS = ("models/staging", "ops/staging", "ops/quarantine")
 
 
-def _staging_fingerprint(input_sha: str, mappings: dict[str, TableMapping], redaction_model: str | None) -> str:
-    """What staging was built from: extract set, mappings, redaction model and the staging SQL.
+def _staging_fingerprint(input_sha: str, mappings: dict[str, TableMapping], redaction_model: str | None,
+                         text_limit: int) -> str:
+    """What staging was built from: extract set, mappings, redaction model, text limit and the staging SQL.
 
     The key is not part of it: a different key stops ingest (``check_key_fingerprint``),
     and ``edi-recruit rekey`` re-keys staging in place."""
@@ -158,6 +179,7 @@ def _staging_fingerprint(input_sha: str, mappings: dict[str, TableMapping], reda
     h.update(input_sha.encode())
     h.update(repr(sorted((t, sorted(m.columns.items()), m.date_format) for t, m in mappings.items())).encode())
     h.update(str(redaction_model).encode())
+    h.update(str(text_limit).encode())
     sql_files = [p for folder in STAGING_SQL_DIRS for p in (SQL_DIR / folder).glob("*.sql")]
     for p in sorted(sql_files):
         h.update(p.read_bytes())
@@ -172,11 +194,14 @@ def ingest_extracts(
     redaction_model: str | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    max_text_chars: int | None = None,
 ) -> IngestSummary:
     """Land every extract file, load raw, and (re)build staging for this extract set.
 
     Re-ingesting identical files adds nothing and, unless ``force``, leaves staging as it is.
+    Free texts longer than ``max_text_chars`` (:func:`resolve_max_text_chars`) are quarantined.
     """
+    text_limit = resolve_max_text_chars(max_text_chars)
     extracts_dir = Path(extracts_dir)
     mappings = load_mappings(mapping_paths)
     files, ignored = discover(extracts_dir, mappings)
@@ -195,10 +220,10 @@ def ingest_extracts(
         if progress:
             progress("landing files", len(files), len(files))
         input_sha = extract_set_sha256(landed)
-        fingerprint = _staging_fingerprint(input_sha, mappings, redaction_model)
+        fingerprint = _staging_fingerprint(input_sha, mappings, redaction_model, text_limit)
         rebuilt = force or get_setting(con, "staging_fingerprint") != fingerprint
         if rebuilt:
-            _build_staging(con, mappings, landed, key, redaction_model, progress)
+            _build_staging(con, mappings, landed, key, redaction_model, progress, text_limit)
             set_setting(con, "staging_fingerprint", fingerprint)
             set_setting(con, "input_sha256", input_sha)
             set_setting(con, "marts_fingerprint", "")
@@ -208,10 +233,13 @@ def ingest_extracts(
         for rec in summary.reconciliation:
             summary.staged_rows[rec["table_name"]] = rec["staged_rows"]
             summary.quarantined_rows[rec["table_name"]] = rec["quarantined_rows"]
+    if encrypted():   # plain landing copies would defeat an encrypted warehouse: removed once staged
+        remove_landing_copies(db_path)
     return summary
 
 
-def _build_staging(con, mappings, landed: list[LandedFile], key: str, redaction_model, progress) -> None:
+def _build_staging(con, mappings, landed: list[LandedFile], key: str, redaction_model, progress,
+                   text_limit: int) -> None:
     from tasks.privacy.redaction import build_redactor
 
     con.execute("BEGIN TRANSACTION")
@@ -237,11 +265,14 @@ def _build_staging(con, mappings, landed: list[LandedFile], key: str, redaction_
             if table in mappings:
                 if redactor is None:
                     redactor = build_redactor(_personal_data(con, mappings), model=redaction_model)
-                _redact_table(con, table, redactor, progress)
+                _redact_table(con, table, redactor, progress, text_limit)
         # the rejection path: unparseable values and malformed rows
         for table in mappings:
             clear_quarantine(con, table)
             run_sql(con, "ops/staging/row_rejects", table=table, source=f"src_{table}", rejects=f"rejects_{table}")
+            if table in TEXT_TABLES:
+                run_sql(con, "ops/staging/long_text_rejects", {"limit": text_limit},
+                        table=table, source=f"src_{table}", rejects=f"rejects_{table}")
             quarantine(con, table, f"rejects_{table}")
         con.execute("COMMIT")
     except Exception:

@@ -11,7 +11,8 @@ connection opens, never at import time).
 The warehouse and its WAL hold personal data (the raw layer): a connection
 first makes the process umask owner-only and creates a missing warehouse folder
 0700 (:mod:`tasks.warehouse.files`), so both are created 0600; an older
-warehouse file is set 0600 when it is opened for writing.
+warehouse file is set 0600 when it is opened for writing.  With a warehouse key
+set, the file is an encrypted DuckDB database (:mod:`tasks.warehouse.encryption`).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import duckdb
 
 from tasks.core.config import duckdb_settings
 from tasks.core.vocabulary import SCHEMAS
+from tasks.warehouse.encryption import open_encrypted, warehouse_key
 from tasks.warehouse.files import make_private, owner_only_umask, private_dir
 from tasks.warehouse.sql import sql_text
 
@@ -70,10 +72,14 @@ def connect(db_path: str | Path, read_only: bool = False, wait_seconds: float = 
         private_dir(Path(db_path).parent)
         make_private(db_path)
         make_private(f"{db_path}.wal")
+    key = warehouse_key()
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            con = duckdb.connect(db_path, read_only=read_only, config=_config())
+            if key is not None:
+                con = open_encrypted(db_path, config=_config(), key=key)
+            else:
+                con = duckdb.connect(db_path, read_only=read_only, config=_config())
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():

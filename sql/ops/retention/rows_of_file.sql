@@ -1,0 +1,1 @@
+SELECT count(*) FROM raw.{{table}} WHERE _sha256 = $sha256;
