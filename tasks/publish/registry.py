@@ -75,8 +75,9 @@ def ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
     if table_exists(con, "results.runs"):
         checks = [r[0] for r in run_sql(con, "ops/registry/status_check").fetchall()]
         if checks and not any("abandoned" in c for c in checks):
-            run_sql(con, "ops/registry/create")      # the new columns first, so the copy keeps every value
-            run_sql(con, "ops/registry/widen_status")
+            run_sql(con, "ops/registry/widen_status")       # set the old table aside,
+            run_sql(con, "ops/registry/create")             # make the current one,
+            run_sql(con, "ops/registry/copy_set_aside")     # and copy every row back by column name
     run_sql(con, "ops/registry/create")
 
 
