@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from scipy import stats
 
 from tasks.analyses.text.analysis import ADJ_FULL, ADJ_NONE, bme_effects, text_qvalues
 from tasks.core.vocabulary import (
@@ -112,8 +113,14 @@ def test_null_tone_gap_rarely_significant_over_20_seeds(tmp_path):
         e = _tone_effect(out)[ADJ_FULL]
         estimates.append(e["estimate"])
         significant += e["p_value"] < 0.05
-    # nominal 5%: 1 of 20 expected; P(>= 5 of 20 | 5%) < 0.3%
-    assert significant <= 4, (significant, estimates)
+    # Rule from the binomial: c = smallest count with P(Bin(20, 0.05) > c) <= 1%, which is 4
+    # (P = 0.26%).  Power against a doubled rate is low (P(Bin(20, 0.10) > 4) = 4%): each
+    # replicate generates a trust and runs the text analysis, and 420 replicates (the
+    # size that gives >= 90% power, see tests/analyses/funnel_statistics/test_null_rates.py)
+    # would take most of an hour.  The model-level null rates have that power there.
+    c = next(c for c in range(21) if stats.binom.sf(c, 20, 0.05) <= 0.01)
+    assert c == 4
+    assert significant <= c, (significant, estimates)
     assert abs(np.mean(estimates)) < 0.02
 
 
