@@ -11,7 +11,7 @@ export without dates keeps today's behaviour (final flags) and says so.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -92,6 +92,24 @@ def test_report_caveat_only_when_statuses_are_undated():
     assert status_dates_caveat(STATUS_DATES_COMPLETE) == "" and status_dates_caveat(None) == ""
 
 
+@pytest.mark.parametrize("status_dates", [STATUS_DATES_ABSENT, STATUS_DATES_COMPLETE])
+def test_the_report_labels_an_export_without_status_dates(tmp_path, status_dates):
+    from fake_warehouse import build_fake_warehouse
+
+    from tasks.outputs.report.format import esc
+    from tasks.outputs.report.page import render_report
+    from tasks.outputs.report.sections.run_info import STATUS_DATES_CAVEATS
+    from tasks.publish.registry import record_status_dates
+
+    db = tmp_path / "w.duckdb"
+    run_id = build_fake_warehouse(db, tmp_path / "res")
+    record_status_dates(db, run_id, status_dates)
+    html = render_report(db, out_path=tmp_path / "report.html").read_text(encoding="utf-8")
+    caveat = esc(STATUS_DATES_CAVEATS[STATUS_DATES_ABSENT])
+    assert (caveat in html) == (status_dates == STATUS_DATES_ABSENT)
+    assert f"<dt>status dates</dt><dd>{status_dates}</dd>" in html
+
+
 # ---------------------------------------------------------------- planted: outcomes decided after M
 def test_the_trust_has_outcomes_decided_after_the_cut_off(trusts):
     end: date = month_end(parse_month(AS_OF))
@@ -128,3 +146,40 @@ def test_an_export_without_status_dates_loads_and_uses_final_flags(warehouses, t
     as_of = _read(warehouses["undated"], "application_funnel", tmp_path).select("application_id", *FLAGS)
     final = _final_flags(warehouses["undated"]).join(as_of.select("application_id"), on="application_id")
     assert as_of.height > 0 and _sorted(as_of).equals(_sorted(final.select(as_of.columns)))
+
+
+# ---------------------------------------------------------------- validation of the status dates
+def _in_order_checks(db: Path, out: Path) -> dict[str, tuple[bool, int]]:
+    from tasks.validation.gate import validate
+
+    outcome = validate(str(db), "validate-status-dates", as_of=AS_OF, out_dir=str(out), data_docs=False)
+    v = pl.read_parquet(outcome.result_paths["validation"])
+    rows = v.filter(pl.col("expectation").str.ends_with("_date_in_order"))
+    return {r["expectation"]: (r["success"], r["unexpected_count"]) for r in rows.iter_rows(named=True)}
+
+
+def test_status_dates_out_of_order_are_reported_and_absent_ones_pass(trusts, tmp_path):
+    """One export: an offer dated the day before its interview, and no appointed or withdrawn dates at all."""
+    from tasks.ingest.staging import ingest_extracts
+    from tasks.marts import status_dates_coverage
+
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    for path in trusts["full"].glob("*.csv"):
+        if path.name == "applications.csv":
+            apps = pl.read_csv(path, infer_schema=False).drop(["Appointed Date", "Withdrawn Date"])
+            row = apps.with_row_index().filter(pl.col("Offered") == "Y")["index"][0]
+            interview = datetime.strptime(apps["Interview Date"][row], "%d/%m/%Y").date()
+            offer = (interview - timedelta(days=1)).strftime("%d/%m/%Y")
+            apps = apps.with_columns(pl.when(pl.int_range(pl.len()) == row).then(pl.lit(offer))
+                                     .otherwise(pl.col("Offer Date")).alias("Offer Date"))
+            apps.write_csv(planted / path.name)
+        elif not path.name.startswith("truth"):
+            (planted / path.name).write_bytes(path.read_bytes())
+    db = tmp_path / "planted.duckdb"
+    ingest_extracts(planted, db)
+    assert status_dates_coverage(db) == STATUS_DATES_PARTIAL    # appointments and withdrawals undated
+    checks = _in_order_checks(db, tmp_path / "out")
+    assert checks["offered_date_in_order"] == (False, 1)
+    assert checks["appointed_date_in_order"] == (True, 0)       # a column the export lacks: nothing to compare
+    assert checks["shortlisted_date_in_order"] == checks["interviewed_date_in_order"] == (True, 0)
