@@ -217,7 +217,7 @@ def read_marts(db: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
 # programme term, at least k of n CIs cover (k from Binomial(n, 0.95)) and the
 # mean bias over replicates is within z x its standard error, family-wise
 # error 1%.  At these sizes the bias bound on the offer bme:letter_to_ceo term
-# (planted 0.55, OR 1.7) is about +-0.6 (default trust): a sign flip fails it
+# (planted 0.55, OR 1.7) is +-0.76 (default trust): a sign flip fails it
 # (test_recovery_rule_rejects_a_sign_flip_in_the_estimator); a halved effect
 # is caught by the >= 200k-application check below.
 def test_trust_scale_recovery_default_effects(default_generated, default_replicates):
