@@ -4,14 +4,17 @@
 raw identifier it was made from (raw keeps the originals), under the new key, so
 every link (application -> vacancy, panel member -> score, staff -> workforce)
 is kept; it then rebuilds the marts from the re-keyed staging, when they were
-built, and records the new key's fingerprint - all in one transaction, so a
-failure leaves the warehouse on the old key.  The pseudonymous columns are read
+built, re-keys the identifiers that results and published tables hold (the text
+analysis's ``results.text_documents``) through the same old -> new map, and records
+the new key's fingerprint - all in one transaction, so a failure leaves the
+warehouse on the old key.  The pseudonymous columns are read
 from the staging models themselves (``edi_pseudo(prefix, column, $key) AS
-name`` in ``sql/models/staging/<table>.sql``).  Quarantine keeps raw values and
-the results and published tables hold no identifiers, so neither changes.
+name`` in ``sql/models/staging/<table>.sql``).  Quarantine keeps raw values, so it
+does not change.
 
 It refuses, with one line, when the warehouse has nothing staged, when the new
-key is the current one, or when a staged row's raw row is no longer there.  It
+key is the current one, when a staged row's raw row is no longer there, or when a
+result holds an identifier the current staging does not (a run on older extracts).  It
 never reads the old key and never writes either key anywhere.
 """
 from __future__ import annotations
@@ -31,6 +34,8 @@ _PSEUDO = re.compile(r"edi_pseudo\('(\w+)',\s*(\w+),\s*\$key\)\s+AS\s+(\w+)")
 
 NOTHING_TO_REKEY = "nothing to re-key: {db} has no staged data yet (run `edi-recruit ingest` first)"
 SAME_KEY = "the new key is already this warehouse's key (fingerprint {fp}): set the new key first"
+RESULTS_UNLINKED = ("cannot re-key {table}.{column}: {n} identifier(s) there (e.g. from runs on older extracts) "
+                    "are not in the current staging, so their new pseudonyms are unknown; nothing was changed")
 RAW_GONE = ("cannot re-key staging.{table}: {n} staged row(s) no longer have their raw row, so their "
             "identifiers cannot be recomputed; re-ingest the extracts instead")
 
@@ -67,6 +72,7 @@ def rekey(db_path: str | Path, *, new_key: str, mapping_paths: list[Path] | None
             raise RekeyRefused(SAME_KEY.format(fp=new_fp))
         extract_set = con.execute("SELECT table_name, sha256, file_name FROM meta.extract_set").fetchall()
         counts: dict[str, int] = {}
+        id_map: dict[str, str] = {}
         con.execute("BEGIN TRANSACTION")
         try:
             run_sql(con, "models/staging/macros")
@@ -80,10 +86,13 @@ def rekey(db_path: str | Path, *, new_key: str, mapping_paths: list[Path] | None
                 if gone:
                     raise RekeyRefused(RAW_GONE.format(table=table, n=gone))
                 for prefix, source_column, column in pseudonym_columns(table):
-                    n = run_sql(con, "ops/rekey/staged_column", {"prefix": prefix, "key": new_key},
-                                table=table, source=source, column=Fragment(quoted(column)),
-                                source_column=Fragment(quoted(source_column))).fetchone()[0]
+                    idents = {"table": table, "source": source, "column": Fragment(quoted(column)),
+                              "source_column": Fragment(quoted(source_column))}
+                    params = {"prefix": prefix, "key": new_key}
+                    id_map.update(run_sql(con, "ops/rekey/id_map", params, **idents).fetchall())
+                    n = run_sql(con, "ops/rekey/staged_column", params, **idents).fetchone()[0]
                     counts[f"{table}.{column}"] = int(n)
+            counts.update(_rekey_results(con, id_map))
             marts_rebuilt = _rebuild_marts(con)
             set_setting(con, FINGERPRINT_SETTING, new_fp)
             con.execute("COMMIT")
@@ -91,6 +100,31 @@ def rekey(db_path: str | Path, *, new_key: str, mapping_paths: list[Path] | None
             con.execute("ROLLBACK")
             raise
     return RekeyResult(old_fp, new_fp, counts, marts_rebuilt)
+
+
+def _rekey_results(con, id_map: dict[str, str]) -> dict[str, int]:
+    """Re-key the identifiers results and published tables hold (e.g. results.text_documents), through
+    the old -> new map of staging; a composite ID (``A-…:P-…``) is re-keyed part by part."""
+    import pyarrow as pa
+
+    from tasks.core.vocabulary import ID_COLUMNS
+
+    counts = {}
+    columns = run_sql(con, "ops/rekey/result_id_columns", {"names": [*ID_COLUMNS, "document_id"]}).fetchall()
+    for schema, table, column in columns:
+        qualified, col = f"{schema}.{table}", Fragment(quoted(column))
+        values = [r[0] for r in run_sql(con, "ops/rekey/distinct_values", table=qualified, column=col).fetchall()]
+        unknown = [v for v in values if not all(part in id_map for part in str(v).split(":"))]
+        if unknown:
+            raise RekeyRefused(RESULTS_UNLINKED.format(table=qualified, column=column, n=len(unknown)))
+        new = [":".join(id_map[part] for part in str(v).split(":")) for v in values]
+        con.register("rekey_map", pa.table({"old_id": pa.array(values, pa.string()), "new_id": pa.array(new, pa.string())}))
+        try:
+            n = run_sql(con, "ops/rekey/result_column", table=qualified, column=col, map="rekey_map").fetchone()[0]
+        finally:
+            con.unregister("rekey_map")
+        counts[f"{qualified}.{column}"] = int(n)
+    return counts
 
 
 def _rebuild_marts(con) -> bool:

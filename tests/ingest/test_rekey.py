@@ -133,3 +133,41 @@ def test_rekey_is_one_transaction(built, monkeypatch):
     with duckdb.connect(str(built), read_only=True) as con:
         fp = con.execute("SELECT value FROM meta.settings WHERE name = 'pseudonym_key_fingerprint'").fetchone()[0]
     assert fp == key_fingerprint(OLD)
+
+
+def _plant_text_documents(db, extra: list | None = None) -> int:
+    """A results.text_documents as the text analysis writes it: pseudonymous IDs and a composite document_id."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS results")
+        con.execute("""CREATE TABLE results.text_documents AS
+            SELECT 'run-1' AS run_id, x.application_id || ':' || x.author_id AS document_id,
+                   x.application_id, a.vacancy_id, x.author_id, 0.5 AS sentiment
+            FROM staging.assessments x JOIN staging.applications a USING (application_id)""")
+        for row in extra or []:
+            con.execute("INSERT INTO results.text_documents VALUES (?, ?, ?, ?, ?, 0.1)", row)
+        return con.execute("SELECT count(*) FROM results.text_documents").fetchone()[0]
+
+
+DOC_LINKS = ("SELECT count(*) FROM results.text_documents d JOIN staging.assessments x "
+             "ON x.application_id = d.application_id AND x.author_id = d.author_id "
+             "AND d.document_id = x.application_id || ':' || x.author_id "
+             "JOIN staging.vacancies v ON v.vacancy_id = d.vacancy_id")
+
+
+def test_rekey_carries_the_identifiers_results_hold(built):
+    n = _plant_text_documents(built)
+    with duckdb.connect(str(built), read_only=True) as con:
+        assert con.execute(DOC_LINKS).fetchone()[0] == n > 0
+    result = rekey(built, new_key=NEW)
+    assert result.columns["results.text_documents.document_id"] == n
+    with duckdb.connect(str(built), read_only=True) as con:
+        assert con.execute(DOC_LINKS).fetchone()[0] == n          # every document still links, under the new key
+
+
+def test_rekey_refuses_results_it_cannot_carry_and_changes_nothing(built):
+    _plant_text_documents(built, extra=[("run-0", "A-000000000000:P-000000000000", "A-000000000000",
+                                         "V-000000000000", "P-000000000000")])
+    before = _ids(built, "applications", "application_id")
+    with pytest.raises(RekeyRefused, match=r"cannot re-key results.text_documents.application_id: 1 identifier"):
+        rekey(built, new_key=NEW)
+    assert _ids(built, "applications", "application_id") == before

@@ -1,0 +1,1 @@
+SELECT DISTINCT {{column}} FROM {{table}} WHERE {{column}} IS NOT NULL;
