@@ -88,3 +88,15 @@ def test_private_dir_and_text(tmp_path):
     os.chmod(f, 0o644)
     write_private_text(f, "key")
     assert mode(f) == 0o600 and f.read_text() == "key"
+
+
+def test_everything_the_cli_creates_is_owner_only(tmp_path):
+    """The CLI's umask covers every file it creates, e.g. the Prefect home and database that `run` and
+    `serve` start (their server inherits it); checked here on a command that writes a folder of files."""
+    out = tmp_path / "made" / "extracts"
+    proc = subprocess.run([str(CLI), "generate", "--out", str(out), "--applications", "100", "--seed", "2"],
+                          capture_output=True, text=True, timeout=300, preexec_fn=lambda: os.umask(0o022))
+    assert proc.returncode == 0, proc.stderr
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert files and {mode(p) for p in files} == {0o600}
+    assert mode(out) == 0o700 and mode(out.parent) == 0o700
