@@ -145,30 +145,37 @@ def simulate_appointments(seed: int, level: float, slope: float = 0.0, base: flo
     return _funnel(rows)
 
 
-def test_planted_level_change_recovered_with_right_sign_and_covering_ci():
+def test_its_rows_name_the_model_and_count_the_periods():
     f = simulate_appointments(3, level=0.12)
     t = pi.programme_impact_table(f, START)
     lc = _get(t, row_type=pi.ROW_ITS, term=TERM_LEVEL_CHANGE)
     assert lc["model"] == MODEL_SEGMENTED_LINEAR and lc["stage"] == STAGE_PROGRAMME_IMPACT
-    assert lc["estimate"] > 0 and lc["ci_low"] <= 0.12 <= lc["ci_high"]
-    sc = _get(t, row_type=pi.ROW_ITS, term=TERM_SLOPE_CHANGE)
-    assert sc["ci_low"] <= 0.0 <= sc["ci_high"]
-    assert lc["n_periods"] == 29
+    assert lc["n_periods"] == 29 and _get(t, row_type=pi.ROW_ITS, term=TERM_SLOPE_CHANGE)["n_periods"] == 29
+
+
+ITS_SEEDS = range(50, 70)  # fixed in advance
 
 
 def test_its_coverage_over_seeds():
-    """Planted level 0.12 and slope 0.004/month: CIs cover on most seeds, sign right on nearly all."""
+    """Planted level 0.12 and slope 0.004/month (the truth is the simulation's own closed form).
+
+    Rule: each CI covers on >= k of 20 seeds, k the smallest count with
+    P(Bin(20, 0.95) < k) <= 0.5% (two checks, family-wise 1%): k = 16; the level
+    change has the right sign on >= 18 (its power is about 0.98 per seed)."""
+    from scipy import stats
+
+    k = next(k for k in range(21, -1, -1) if stats.binom.cdf(k - 1, 20, 0.95) <= 0.005)
+    assert k == 16
     cover_l = cover_s = sign = 0
-    for seed in range(20):
-        f = simulate_appointments(50 + seed, level=0.12, slope=0.004, per_month=40)
+    for seed in ITS_SEEDS:
+        f = simulate_appointments(seed, level=0.12, slope=0.004, per_month=40)
         fit = pi.its_rows(pi.period_series(f, START))
         lc = _get(fit, term=TERM_LEVEL_CHANGE)
         sc = _get(fit, term=TERM_SLOPE_CHANGE)
         cover_l += lc["ci_low"] <= 0.12 <= lc["ci_high"]
         cover_s += sc["ci_low"] <= 0.004 <= sc["ci_high"]
         sign += lc["estimate"] > 0
-    # nominal 95%: 17+ of 20 has probability 0.98; the power for the sign is about 0.98 per seed
-    assert cover_l >= 17 and cover_s >= 17, (cover_l, cover_s)
+    assert cover_l >= k and cover_s >= k, (cover_l, cover_s)
     assert sign >= 18, sign
 
 
