@@ -125,3 +125,18 @@ def test_rekey_still_works_after_retention(db, monkeypatch):
     links = q(db, "SELECT count(*) FROM staging.applications a JOIN staging.vacancies v USING (vacancy_id)")
     rekey(db, new_key="another-key")
     assert q(db, "SELECT count(*) FROM staging.applications a JOIN staging.vacancies v USING (vacancy_id)") == links
+
+
+def test_a_run_applies_the_policy_from_the_environment_after_ingest(trust, tmp_path, monkeypatch):
+    from tasks.core.paths import MAPPINGS_DIR
+    from tasks.ingest.for_run import ingest_for_run
+
+    db = tmp_path / "run.duckdb"
+    maps = sorted(MAPPINGS_DIR.glob("*.yaml"))
+    monkeypatch.setenv("EDI_RECRUIT_RETENTION_DAYS", "30")
+    ingest_for_run(trust, db, mapping_paths=maps)            # landed just now: nothing due
+    assert q(db, 'SELECT count("Surname") FROM raw.applications')[0][0] > 0
+    monkeypatch.setenv("EDI_RECRUIT_RETENTION_DAYS", "0")    # everything landed before now is due
+    out = ingest_for_run(trust, db, mapping_paths=maps)
+    assert q(db, 'SELECT count("Surname") FROM raw.applications') == [(0,)]
+    assert sum(out["staged_rows"].values()) > 0 and all(c[-1] for c in counts(db))
