@@ -23,6 +23,7 @@ Module map, by what each module makes (a planted effect lives in exactly one):
 ``applications``   applicants of each vacancy and the applications rows
 ``outcomes``       withdrawals, shortlist (stage shortlist), offer (stage offer), declines, letters received
 ``scores``         interview scores (stage interview_score)
+``status_dates``   the day each status was reached (own stream per chunk, drawn last)
 ``texts``          assessments (assessment_tone, assessment_topics) and CEO letters, planted PII
 ``truth``          realised counts, computed programme_impact, truth.json
 ``effects``        stage/term registry, effects YAML loading and validation, typed views
