@@ -1,4 +1,4 @@
-"""Backfill under prefect_test_harness: three months, twice (no-op), then forced
+"""Backfill against a local Prefect API (tests/flows/conftest.py): three months, twice (no-op), then forced
 (identical figures); point in time (a backfilled month equals a run on extracts
 truncated at that month, statuses included: tests/flow_helpers.py truncates by the
 export's status dates, independently of the pipeline's rule in tasks/marts.py)."""
@@ -16,14 +16,6 @@ TOL = {"abs_tol": 1e-12, "rel_tol": 1e-12}   # last-bit BLAS noise only (see tes
 # Every table, odds_ratios included, must be identical.  (odds_ratios once flipped between runs:
 # a convergence verdict read from process-global warning capture while other analyses ran in threads,
 # and unordered polars group_by output; both fixed in tasks/analyses/funnel_statistics/odds_ratios.py and tasks/warehouse/.)
-
-
-@pytest.fixture(scope="module")
-def harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture(scope="module")
@@ -127,13 +119,13 @@ def test_backfilled_month_equals_run_on_truncated_extracts(runs, trust, space, t
     res = monthly_evaluation(as_of=PIT_MONTH, extracts=str(cut), db=str(db), out_dir=str(tmp_path / "out"),
                              report=False, exports=False)
     assert registry_row(db, res["run_id"])["input_sha256"] != runs["first"]["input_sha256"]
-    # the registry records that the extracts date every status (so the months read statuses as of them)
-    from tasks.core.vocabulary import STATUS_DATES_COMPLETE
-
-    assert registry_row(space["db"], backfilled["run_id"])["status_dates"] == STATUS_DATES_COMPLETE
     full_a, full_b = run_tables(space["db"], backfilled["run_id"]), run_tables(db, res["run_id"])
     ta, tb = analysis_tables(full_a), analysis_tables(full_b)
     d = diff_tables(ta, tb, **TOL)
     assert set(full_a) == set(full_b) and len(ta) >= 10
     assert d.identical, {n: (t.changed[:3], t.only_in_a[:3], t.only_in_b[:3]) for n, t in d.tables.items()
                          if not t.identical}
+    # the registry records that the extracts date every status (so the months read statuses as of them)
+    from tasks.core.vocabulary import STATUS_DATES_COMPLETE
+
+    assert registry_row(space["db"], backfilled["run_id"])["status_dates"] == STATUS_DATES_COMPLETE
