@@ -11,13 +11,29 @@ import pytest
 
 from edi_recruit.cli import build_parser, main
 
-SUBCOMMANDS = ["generate", "ingest", "validate", "run", "demo", "runs", "backfill", "serve", "diff", "report", "export"]
+SUBCOMMANDS = ["generate", "ingest", "validate", "run", "demo", "runs", "backfill", "serve", "diff", "report", "export",
+               "outputs"]
 EXE = [sys.executable, "-m", "edi_recruit.cli"]
 
 
-def _run(args, **kw):
-    env = dict(os.environ, EDI_RECRUIT_QUIET="1", PYTHONWARNINGS="ignore")
+_HOME: dict = {}   # the module's PREFECT_HOME: CLI runs start one local Prefect API there
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _prefect_home(tmp_path_factory):
+    from edi_recruit.server import stop_local_api
+
+    _HOME["path"] = tmp_path_factory.mktemp("cli_prefect")
+    yield
+    stop_local_api(_HOME["path"])
+
+
+def _run(args, env_extra: dict | None = None, **kw):
+    env = dict(os.environ, EDI_RECRUIT_QUIET="1", PYTHONWARNINGS="ignore", EDI_RECRUIT_API_IDLE_SECONDS="300")
     env.pop("EDI_RECRUIT_DEBUG", None)
+    env.pop("PREFECT_API_URL", None)
+    env["PREFECT_HOME"] = str(_HOME["path"])
+    env.update(env_extra or {})
     return subprocess.run(EXE + args, capture_output=True, text=True, env=env, timeout=kw.pop("timeout", 600), **kw)
 
 
@@ -128,3 +144,87 @@ def test_generate_then_run_registers_a_completed_run(tmp_path):
     # re-running on the same files lands nothing new
     again = _run(["ingest", "--extracts", str(x), "--db", str(db)])
     assert again.returncode == 0 and "(0 new)" in again.stdout and "unchanged" in again.stdout
+
+
+# ---------------------------------------------------------------- start-up: no temporary Prefect server
+HOG = [sys.executable, "-c", "while 1: pass"]
+
+
+def _start_local_api(home) -> subprocess.Popen:
+    code = ("import json, sys; from edi_recruit.server import ensure_local_api; "
+            "print(json.dumps(ensure_local_api(sys.argv[1])[0]))")
+    return subprocess.Popen([sys.executable, "-c", code, str(home)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=dict(os.environ, EDI_RECRUIT_API_IDLE_SECONDS="120"))
+
+
+def test_concurrent_clis_share_one_local_api_that_requires_its_auth_string(tmp_path):
+    """Two CLIs starting at once on a fresh PREFECT_HOME: one server (migrated once), both use it."""
+    import stat
+    import urllib.error
+    import urllib.request
+
+    from edi_recruit.server import AUTH_FILE, STATE_FILE, api, is_healthy, stop_local_api
+
+    home = tmp_path / "prefect"
+    procs = [_start_local_api(home) for _ in range(2)]
+    try:
+        outs = [p.communicate(timeout=600) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [e[-2000:] for _, e in outs]
+        urls = {json.loads(o) for o, _ in outs}
+        assert len(urls) == 1
+        [url] = urls
+        state = json.loads((home / STATE_FILE).read_text())
+        assert state["url"] == url and state["by"] == "cli" and is_healthy(url)
+        for name in (AUTH_FILE, STATE_FILE, "prefect.db"):
+            assert stat.S_IMODE((home / name).stat().st_mode) == 0o600, name
+        log = (home / "logs" / "api.log").read_text(errors="replace")
+        assert "duplicate column" not in log and "Application startup failed" not in log
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(f"{url}/flows/filter", data=b"{}", method="POST",
+                                                          headers={"Content-Type": "application/json"}), timeout=30)
+        assert refused.value.code == 401
+        assert api("POST", f"{url}/flows/filter", {}, auth=(home / AUTH_FILE).read_text().strip()) is not None
+    finally:
+        assert stop_local_api(home)
+    assert not is_healthy(url) and not (home / STATE_FILE).exists()
+
+
+def _runs_under_cpu_hog(tmp_path, *, runs: int, applications: int) -> list[float]:
+    """``runs`` consecutive CLI runs, each in a fresh warehouse, with a CPU hog on every core; their wall times."""
+    import time
+
+    from edi_recruit.server import stop_local_api
+
+    x, home = tmp_path / "x", tmp_path / "prefect"
+    assert _run(["generate", "--out", str(x), "--seed", "11", "--applications", str(applications)]).returncode == 0
+    hogs = [subprocess.Popen(HOG) for _ in range(os.cpu_count() or 2)]
+    walls = []
+    try:
+        for i in range(runs):
+            t0 = time.perf_counter()
+            res = _run(["run", "--extracts", str(x), "--db", str(tmp_path / f"w{i}" / "edi.duckdb"),
+                        "--as-of", "2024-01", "--out", str(tmp_path / "out")],
+                       env_extra={"PREFECT_HOME": str(home)}, timeout=1800)
+            walls.append(time.perf_counter() - t0)
+            assert res.returncode == 0, (i, res.stderr[-3000:])
+            assert "completed for 2024-01" in res.stdout
+            assert "ephemeral" not in res.stderr and "Starting temporary server" not in res.stderr
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+        stop_local_api(home)
+    return walls
+
+
+def test_consecutive_runs_under_a_cpu_hog_all_succeed(tmp_path):
+    """Fast version (CI): two small runs with every core busy; the first starts the local API, the second reuses it."""
+    assert len(_runs_under_cpu_hog(tmp_path, runs=2, applications=600)) == 2
+
+
+@pytest.mark.slow
+def test_ten_trust_scale_runs_under_a_cpu_hog_all_succeed(tmp_path):
+    """Start-up acceptance: 10 consecutive trust-scale runs (8,000 applications) with a CPU hog on both cores."""
+    walls = _runs_under_cpu_hog(tmp_path, runs=10, applications=8000)
+    print("wall seconds:", [round(w, 1) for w in walls])
+    assert len(walls) == 10

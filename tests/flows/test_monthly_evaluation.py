@@ -1,4 +1,4 @@
-"""The monthly evaluation flow under prefect_test_harness, on a small generated trust.
+"""The monthly evaluation flow against a local Prefect API (tests/flows/conftest.py), on a small generated trust.
 
 One module-scoped warehouse; the runs build on each other in file order:
 a completed run, a run with a failure injected inside the publish
@@ -28,14 +28,6 @@ class InjectedFailure(RuntimeError):
 
 def _inject_failure(con) -> None:
     raise InjectedFailure("failure injected inside the publish transaction")
-
-
-@pytest.fixture(scope="module")
-def harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture(scope="module")
