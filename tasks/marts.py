@@ -5,8 +5,9 @@ programme start changed.  ``load_mart`` reads one mart as of a run's month
 (records dated after its last day are invisible, and so are statuses reached
 after it: an application shortlisted the month after reads as not shortlisted;
 see "Status dates" in docs/data-contract.md) and, optionally, within the
-run's analysis window, ordered by the mart's natural key so that analyses see
-rows in the same order in every warehouse built from the same extracts.
+run's analysis window, ordered by each row's lineage (source file hash and row
+number, never the pseudonymous IDs) so that analyses see rows in the same order
+in every warehouse built from the same extracts, whatever its pseudonymisation key.
 """
 from __future__ import annotations
 
@@ -44,8 +45,14 @@ MART_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-# Natural keys: every read is ordered by them, so analyses see rows in the same
-# order on every run and in every warehouse built from the same extracts.
+# Every read is ordered by the row's lineage (LINEAGE_COLUMN: source file hash and
+# row number, key-independent), then by these natural keys (ties only), so analyses
+# see rows in the same order on every run and in every warehouse built from the same
+# extracts, whatever its pseudonymisation key.  The pseudonymous IDs are hashes of
+# the key: ordering, grouping or tie-breaking by them would differ between warehouses.
+LINEAGE_COLUMN = "_lineage"
+
+
 MART_KEYS: dict[str, tuple[str, ...]] = {
     "application_funnel": ("application_id",),
     "score_sheets": ("application_id", "member_id"),
@@ -115,9 +122,10 @@ def load_mart(ctx, name: str, columns: list[str] | None = None, window: bool = F
     if window and ctx.window_start is not None:
         window_filter = Fragment(f"{quoted(MART_WINDOW_COLUMN[name])} >= $window_start")
         params["window_start"] = ctx.window_start
-    sql = sql_text("queries/mart_as_of", mart=name, columns=_with_status_as_of(name, columns, "*"),
+    selected = _with_status_as_of(name, columns, f"* EXCLUDE ({quoted(LINEAGE_COLUMN)})")
+    sql = sql_text("queries/mart_as_of", mart=name, columns=selected,
                    as_of_filter=as_of_filter, window_filter=window_filter,
-                   order_by=column_list(MART_KEYS[name]))
+                   order_by=column_list((LINEAGE_COLUMN, *MART_KEYS[name])))
     with reading(ctx.db_path) as con:
         return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 
@@ -143,10 +151,11 @@ MART_STEPS = tuple(f"models/marts/{step}" for step in (
 
 
 def build_marts(db_path: str | Path, programme_start: str = DEFAULT_PROGRAMME_START, force: bool = False) -> bool:
-    """(Re)build the marts for the current staging and programme start.  Returns True if rebuilt."""
+    """(Re)build the marts for the current staging, programme start and mart SQL.  Returns True if rebuilt."""
     start = parse_month(programme_start)
     with writing(db_path) as con:
-        staged = f"{get_setting(con, 'staging_fingerprint')}|{start}|{quarantine_count(con)}"
+        models = hashlib.sha256(b"".join(sql_text(step).encode() for step in MART_STEPS)).hexdigest()
+        staged = f"{get_setting(con, 'staging_fingerprint')}|{start}|{quarantine_count(con)}|{models}"
         fp = hashlib.sha256(staged.encode()).hexdigest()
         if not force and get_setting(con, "marts_fingerprint") == fp:
             return False

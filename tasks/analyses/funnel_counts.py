@@ -55,7 +55,7 @@ def funnel_counts(applications: pl.DataFrame) -> pl.DataFrame:
         [(b, g) for b in bands + [TOTAL_LABEL] for g in groups + [TOTAL_LABEL]],
         schema={"band": pl.Utf8, "wres_group": pl.Utf8}, orient="row",
     )
-    out = grid.join(observed, on=["band", "wres_group"], how="left").with_columns(
+    out = grid.join(observed, on=["band", "wres_group"], how="left", maintain_order="left").with_columns(
         [pl.col(c).fill_null(0).cast(pl.Int64) for c in COUNT_COLUMNS]
     )
     return out.select("band", "wres_group", *COUNT_COLUMNS)

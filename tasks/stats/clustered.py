@@ -17,9 +17,18 @@ MIN_GROUP_N = 5  # group_means leaves out levels with fewer observations (cluste
 
 
 def cluster_codes(values) -> np.ndarray:
-    """0-based integer codes of cluster labels (compared as strings)."""
-    _, codes = np.unique(np.asarray(values, dtype=str), return_inverse=True)
-    return codes
+    """0-based integer codes of labels (compared as strings), numbered in order of first appearance.
+
+    Not in sorted order: labels are often pseudonymous IDs (keyed hashes), whose
+    sort order differs between warehouses with different keys.  Numbered by
+    appearance, rows given in a key-independent order (tasks/marts.py load_mart)
+    get the same codes, and sums over clusters run in the same order, in every
+    warehouse: the same figures to the last bit.
+    """
+    _, first, inverse = np.unique(np.asarray(values, dtype=str), return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[inverse.reshape(-1)]
 
 
 def group_means(y: np.ndarray, groups: Sequence, clusters: Sequence, *,

@@ -25,7 +25,8 @@ SELECT
     v.band, v.directorate, v.staff_group, v.advert_date, v.closing_date, v.advert_month,
     v.posts, v.hiring_manager_id, v.manager_ethnic_category, v.manager_wres_group,
     v.manager_bme, v.manager_sex, v.manager_female, v.letter_to_ceo, v.letter_received,
-    v.panel_size, v.panel_female_members, v.panel_bme_members, v.diverse_panel, v.post_programme
+    v.panel_size, v.panel_female_members, v.panel_bme_members, v.diverse_panel, v.post_programme,
+    edi_lineage(a._sha256, a._row_number)                            AS _lineage
 FROM staging.applications a
 JOIN marts.vacancy_features v ON v.vacancy_id = a.vacancy_id
 LEFT JOIN meta.ethnic_category e ON e.code = edi_main_code(a.ethnic_category);

@@ -11,3 +11,7 @@ CREATE OR REPLACE MACRO edi_main_code(code) AS CASE
     WHEN regexp_full_match(code, '[A-HJ-NPRSZ]') THEN code
     WHEN regexp_full_match(code, '[A-HJ-NPRS][A-Z0-9]') THEN left(code, 1)
     ELSE NULL END;
+-- Lineage of a mart row: the source file's content hash and the row's number in it.
+-- Key-independent (unlike the pseudonymous IDs), so reads ordered by it see the same
+-- order in every warehouse built from the same extracts (tasks/marts.py load_mart).
+CREATE OR REPLACE MACRO edi_lineage(sha, row_number) AS sha || ':' || lpad(CAST(row_number AS VARCHAR), 12, '0');

@@ -12,7 +12,8 @@ SELECT
     any_value(p.role)                       AS member_role,
     any_value(a.advert_date)                AS advert_date,
     any_value(a.applied_date)               AS applied_date,
-    any_value(a.interviewed_date)           AS interviewed_date
+    any_value(a.interviewed_date)           AS interviewed_date,
+    min(edi_lineage(s._sha256, s._row_number)) AS _lineage
 FROM staging.interview_scores s
 JOIN marts.application_funnel a ON a.application_id = s.application_id
 LEFT JOIN marts.panel_members p ON p.vacancy_id = a.vacancy_id AND p.member_id = s.member_id

@@ -37,7 +37,8 @@ SELECT
     CASE WHEN v.advert_date >= $programme_start THEN 1 ELSE 0 END  AS post_programme,
     coalesce(c.n_applications, 0) AS n_applications, coalesce(c.n_shortlisted, 0) AS n_shortlisted,
     coalesce(c.n_interviewed, 0) AS n_interviewed, coalesce(c.n_offered, 0) AS n_offered,
-    coalesce(c.n_appointed, 0) AS n_appointed
+    coalesce(c.n_appointed, 0) AS n_appointed,
+    edi_lineage(v._sha256, v._row_number)                          AS _lineage
 FROM staging.vacancies v
 LEFT JOIN staging.hiring_managers m ON m.manager_id = v.hiring_manager_id
 LEFT JOIN meta.ethnic_category me ON me.code = edi_main_code(m.ethnic_category)

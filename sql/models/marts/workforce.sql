@@ -4,6 +4,7 @@ SELECT
     CASE e.wres_group WHEN 'BME' THEN 1 WHEN 'White' THEN 0 END      AS bme,
     w.sex,
     CASE WHEN w.sex = 'Female' THEN 1 WHEN w.sex = 'Male' THEN 0 END AS female,
-    w.directorate
+    w.directorate,
+    edi_lineage(w._sha256, w._row_number)                            AS _lineage
 FROM staging.workforce w
 LEFT JOIN meta.ethnic_category e ON e.code = edi_main_code(w.ethnic_category);

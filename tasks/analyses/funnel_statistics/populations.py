@@ -52,13 +52,12 @@ def apply_pool_population(af: pl.DataFrame, external_only: bool = True) -> pl.Da
     src = af.filter(pl.col("internal") == 0) if external_only else af
     return (
         known_ethnicity(src)
-        .group_by("vacancy_id")
+        .group_by("vacancy_id", maintain_order=True)  # input order, never the pseudonymous ID's
         .agg(
             pl.len().alias("n_known"),
             pl.col("bme").sum().alias("n_bme"),
             *[pl.col(c).first() for c in vac_cols],
         )
-        .sort("vacancy_id")
     )
 
 
@@ -81,8 +80,8 @@ def apply_workforce_population(
     wf = (
         workforce.filter(pl.col("band").is_in(list(eligible_bands)) & pl.col("bme").is_not_null())
         .with_columns(period.alias(TERM_POST_PROGRAMME))
-        .sort(["staff_id", "snapshot_month"])
-        .group_by(["staff_id", TERM_POST_PROGRAMME])
+        .sort("snapshot_month", maintain_order=True)
+        .group_by(["staff_id", TERM_POST_PROGRAMME], maintain_order=True)
         .agg(pl.col("band", "directorate", "bme", "female").last())
     )
     # the period of an application is its vacancy's (post_programme, by advert date) when known
@@ -94,13 +93,13 @@ def apply_workforce_population(
         af.filter(pl.col("staff_id").is_not_null())
         .with_columns(app_period.alias(TERM_POST_PROGRAMME))
         .select("staff_id", TERM_POST_PROGRAMME)
-        .unique()
+        .unique(maintain_order=True)
         .with_columns(pl.lit(1).alias("applied"))
     )
+    # rows in a key-independent order (earliest snapshot first), never by the pseudonymous staff_id
     return (
-        wf.join(apps, on=["staff_id", TERM_POST_PROGRAMME], how="left")
+        wf.join(apps, on=["staff_id", TERM_POST_PROGRAMME], how="left", maintain_order="left")
         .with_columns(pl.col("applied").fill_null(0).cast(pl.Int64))
-        .sort(["staff_id", TERM_POST_PROGRAMME])
     )
 
 

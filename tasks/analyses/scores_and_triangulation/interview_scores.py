@@ -47,6 +47,7 @@ from tasks.core.vocabulary import (
     WRES_WHITE,
     band_term,
 )
+from tasks.stats.clustered import cluster_codes
 from tasks.stats.fixed_effects import demean_twoway
 from tasks.stats.intervals import mean_t_interval, wilson_interval
 
@@ -171,12 +172,15 @@ def apply_sheet_rule(sheets: pl.DataFrame, group_col: str = "vacancy_id",
 
 
 def candidate_scores(sheets: pl.DataFrame) -> pl.DataFrame:
-    """Mean of the kept sheets per application: application_id, vacancy_id, n_sheets, score."""
+    """Mean of the kept sheets per application: application_id, vacancy_id, n_sheets, score.
+
+    Applications in order of first appearance in ``sheets`` (the marts' lineage order), never
+    sorted by the pseudonymous application_id, whose order depends on the warehouse's key.
+    """
     kept = sheets.filter(pl.col("included")) if "included" in sheets.columns else sheets
     return (
-        kept.group_by("application_id", "vacancy_id")
+        kept.group_by("application_id", "vacancy_id", maintain_order=True)
         .agg(pl.len().cast(pl.Int64).alias("n_sheets"), pl.col("normalised_score").mean().alias("score"))
-        .sort("application_id")
     )
 
 
@@ -194,7 +198,8 @@ def member_severity(sheets: pl.DataFrame) -> pl.DataFrame:
     """Per member: mean deviation of their sheet score from the other members' mean for the same candidate.
 
     Only kept sheets of applications with at least two kept sheets count.
-    Returns member_id, n (sheets), severity, ci_low, ci_high (t interval).
+    Returns member_id, n (sheets), severity, ci_low, ci_high (t interval), members in order of
+    first appearance (never sorted by the pseudonymous member_id).
     """
     kept = sheets.filter(pl.col("included")) if "included" in sheets.columns else sheets
     s = pl.col("normalised_score")
@@ -208,7 +213,7 @@ def member_severity(sheets: pl.DataFrame) -> pl.DataFrame:
         m, lo, hi = mean_t_interval(g["deviation"].to_numpy())
         rows.append({"member_id": member, "n": g.height, "severity": m, "ci_low": lo, "ci_high": hi})
     return pl.DataFrame(rows, schema={"member_id": pl.String, "n": pl.Int64, "severity": pl.Float64,
-                                      "ci_low": pl.Float64, "ci_high": pl.Float64}).sort("member_id")
+                                      "ci_low": pl.Float64, "ci_high": pl.Float64})
 
 
 # --------------------------------------------------------------------------
@@ -327,7 +332,7 @@ def fit_mixed_gap(cands: pl.DataFrame) -> pl.DataFrame:
     import statsmodels.api as sm
 
     y, X, names, d = _design(cands)
-    groups = d["vacancy_id"].to_numpy()
+    groups = cluster_codes(d["vacancy_id"].to_numpy())  # by appearance, not the pseudonymous ID
     n_groups = len(set(groups.tolist()))
     if d.height <= X.shape[1] + 2 or n_groups < 2:
         return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
@@ -359,7 +364,7 @@ def fit_cluster_ols(cands: pl.DataFrame) -> pl.DataFrame:
     import statsmodels.api as sm
 
     y, X, names, d = _design(cands)
-    codes = d["vacancy_id"].cast(pl.Categorical).to_physical().to_numpy()
+    codes = cluster_codes(d["vacancy_id"].to_numpy())  # by appearance, not the pseudonymous ID
     n_groups = len(np.unique(codes))
     if d.height <= X.shape[1] + 2 or n_groups < 3:
         return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
@@ -390,11 +395,10 @@ def fit_homophily(sheet_frame: pl.DataFrame) -> pl.DataFrame:
     d = d.filter(pl.len().over("application_id") >= 2)
     if d.height < 10:
         return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    a = d["application_id"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
-    b = d["member_id"].cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
-    a = np.unique(a, return_inverse=True)[1]
-    b = np.unique(b, return_inverse=True)[1]
-    g = np.unique(d["vacancy_id"].to_numpy(), return_inverse=True)[1]
+    # codes by first appearance (the marts' lineage order), never by the pseudonymous IDs
+    a = cluster_codes(d["application_id"].to_numpy())
+    b = cluster_codes(d["member_id"].to_numpy())
+    g = cluster_codes(d["vacancy_id"].to_numpy())
     Z = demean_twoway(np.column_stack([d["normalised_score"].to_numpy().astype(float),
                                         d["ethnicity_match"].cast(pl.Float64).to_numpy()]), a, b)
     y, x = Z[:, 0], Z[:, 1]
@@ -438,9 +442,11 @@ def prepare(sheets: pl.DataFrame, funnel: pl.DataFrame) -> tuple[pl.DataFrame, p
     """Apply the sheet rule and build (sheets with status and candidate features, candidate frame with z)."""
     ruled = apply_sheet_rule(sheets)
     feats = funnel.select([c for c in CANDIDATE_FEATURES if c in funnel.columns])
-    cands = candidate_scores(ruled).join(feats.drop("vacancy_id"), on="application_id", how="inner")
+    cands = candidate_scores(ruled).join(feats.drop("vacancy_id"), on="application_id", how="inner",
+                                         maintain_order="left")
     cands = add_vacancy_z(cands)
-    sheet_feats = ruled.join(feats.select("application_id", "wres_group"), on="application_id", how="inner")
+    sheet_feats = ruled.join(feats.select("application_id", "wres_group"), on="application_id", how="inner",
+                             maintain_order="left")
     if "member_wres_group" in sheet_feats.columns:
         sheet_feats = sheet_feats.with_columns(
             ethnicity_match(pl.col("wres_group"), pl.col("member_wres_group")).alias("ethnicity_match"))

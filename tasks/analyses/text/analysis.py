@@ -218,13 +218,15 @@ def _topic_name(tm, k: int) -> str:
 # Assembling the result tables (pure, on frames)
 # --------------------------------------------------------------------------
 def document_frame(source: str, texts: pl.DataFrame, funnel: pl.DataFrame, scores: pl.DataFrame | None) -> pl.DataFrame:
-    """One row per document with the candidate/vacancy features used for stratification."""
+    """One row per document with its stratifiers, in the order of ``texts`` (lineage order; never by
+    the key-dependent pseudonymous IDs).  A letter's appointee: the first appointed application in
+    ``funnel``'s lineage order."""
     f = funnel.select([c for c in FUNNEL_COLUMNS if c in funnel.columns])
     if source == SOURCE_ASSESSMENTS:
-        d = texts.join(f.drop("vacancy_id", strict=False), on="application_id", how="left")
+        d = texts.join(f.drop("vacancy_id", strict=False), on="application_id", how="left", maintain_order="left")
         if scores is not None and scores.height:
-            s = scores.group_by("application_id").agg(pl.col("normalised_score").mean().alias(TERM_SCORE))
-            d = d.join(s, on="application_id", how="left")
+            s = scores.group_by("application_id", maintain_order=True).agg(pl.col("normalised_score").mean().alias(TERM_SCORE))
+            d = d.join(s, on="application_id", how="left", maintain_order="left")
         else:
             d = d.with_columns(pl.lit(None, dtype=pl.Float64).alias(TERM_SCORE))
         d = d.with_columns(
@@ -234,15 +236,16 @@ def document_frame(source: str, texts: pl.DataFrame, funnel: pl.DataFrame, score
     else:
         # a letter is about the vacancy's appointee (first appointed application) and the vacancy
         vac_cols = ["vacancy_id", "band", "manager_wres_group", "manager_sex", "diverse_panel", "post_programme"]
-        vac = f.select([c for c in vac_cols if c in f.columns]).unique("vacancy_id", keep="first").sort("vacancy_id")
+        vac = f.select([c for c in vac_cols if c in f.columns]).unique("vacancy_id", keep="first", maintain_order=True)
         appointee = (
-            f.filter(pl.col("appointed") == 1).sort("application_id")
-            .unique("vacancy_id", keep="first")
+            f.filter(pl.col("appointed") == 1)
+            .unique("vacancy_id", keep="first", maintain_order=True)
             .select(["vacancy_id", "application_id", "wres_group", "census_group", "bme", "sex", "offered"])
         )
-        d = texts.join(vac, on="vacancy_id", how="left").join(appointee, on="vacancy_id", how="left")
+        d = texts.join(vac, on="vacancy_id", how="left", maintain_order="left").join(
+            appointee, on="vacancy_id", how="left", maintain_order="left")
         d = d.with_columns(pl.col("vacancy_id").alias("document_id"), pl.lit(None, dtype=pl.Float64).alias(TERM_SCORE))
-    return d.sort("document_id", maintain_order=True)
+    return d
 
 
 def _stratify(source: str, frame: pl.DataFrame, value_cols: dict[str, int | None], family: str) -> list[dict]:
@@ -278,10 +281,10 @@ def _with_q(rows: list[dict]) -> list[dict]:
 
 
 def _source_texts(source: str, texts: pl.DataFrame, params: dict) -> pl.DataFrame:
-    """The corpus of one source in a fixed order; assessments optionally one document per application."""
-    texts = texts.sort([c for c in ("application_id", "vacancy_id", "author_id") if c in texts.columns])
+    """The corpus of one source in the marts' lineage order (the same in every warehouse, never the
+    pseudonymous IDs' order); assessments optionally one document per application."""
     if source == SOURCE_ASSESSMENTS and params.get("text_assessment_unit", "assessment") == "application":
-        # one document per application: the panel's assessments concatenated in author order
+        # one document per application: the panel's assessments concatenated in extract row order
         texts = (
             texts.group_by("application_id", maintain_order=True)
             .agg(pl.col("vacancy_id").first(), pl.col("author_id").first(), pl.col("written_date").max(),
@@ -338,7 +341,7 @@ def _with_stratifiers(sent_frame: pl.DataFrame, frame: pl.DataFrame) -> pl.DataF
     """The sentence frame (doc, score, topic) with its document's cluster and stratifiers."""
     return sent_frame.join(
         frame.with_row_index("doc").select(["doc", "vacancy_id", *[c for c in STRATIFIERS.values() if c in frame.columns]]),
-        on="doc", how="left",
+        on="doc", how="left", maintain_order="left",
     )
 
 
