@@ -59,6 +59,12 @@ class ConditionalLogitData:
             for i in np.nonzero(~single)[0]
         ]
 
+    @property
+    def max_stratum_rows(self) -> int:
+        """Rows of the largest informative stratum (statsmodels' recursion is as deep as a stratum is large)."""
+        sizes = [int(self.sizes_s.max())] if self.sizes_s.size else []
+        return max(sizes + [Xg.shape[0] for Xg, _, _ in self.multi], default=0)
+
     def columns(self, keep: Sequence[int]) -> "ConditionalLogitData":
         """The same strata with only the columns ``keep`` of the design."""
         sub = ConditionalLogitData.__new__(ConditionalLogitData)
@@ -92,29 +98,74 @@ class ConditionalLogitData:
 
 
 def stratum_loglik(X: np.ndarray, y: np.ndarray, d: int, beta: np.ndarray, derivs: bool):
-    """Exact conditional log-likelihood of one stratum with d events (Gail et al. 1981)."""
+    """Exact conditional log-likelihood of one stratum with d events, its gradient and Hessian.
+
+    The denominator is the elementary symmetric polynomial of degree d of the
+    weights w = exp(X beta) (Gail, Lubin and Rubinstein 1981): the coefficient of
+    t^d in prod_m (1 + w_m t).  It is built iteratively in log space (logsumexp),
+    one covariate pattern at a time: c identical rows multiply it by
+    (1 + w t)^c = sum_i C(c, i) w^i t^i, so B'_j = sum_i B_{j-i} C(c, i) w^i for
+    every j at once.  No overflow or underflow at any stratum size or number of
+    events, no Python recursion, and at most O(n d) terms per derivative entry
+    (far fewer with the binary designs of the funnel, which have few patterns).
+
+    The derivatives are carried normalised: G_j = dB_j / B_j (the mean of the
+    chosen rows' summed x) and M_j = d2B_j / B_j (its second moment), so that
+    gradient = x_events - G_d and Hessian = -(M_d - G_d G_d').
+    """
     k = beta.size
     eta = X @ beta
-    shift = eta.max()
-    w = np.exp(eta - shift)
-    B = np.zeros(d + 1)
-    B[0] = 1.0
-    dB = np.zeros((d + 1, k))
-    d2B = np.zeros((d + 1, k, k))
-    for m in range(X.shape[0]):
-        x = X[m]
-        for j in range(min(d, m + 1), 0, -1):
-            if derivs:
-                d2B[j] += w[m] * (np.outer(x, x) * B[j - 1] + np.outer(x, dB[j - 1]) + np.outer(dB[j - 1], x) + d2B[j - 1])
-                dB[j] += w[m] * (x * B[j - 1] + dB[j - 1])
-            B[j] += w[m] * B[j - 1]
-    logden = math.log(B[d]) + d * shift
+    shift = float(eta.max())
+    patterns, first, counts = np.unique(X, axis=0, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")      # patterns in order of first appearance
+    patterns, counts, logw = patterns[order], counts[order], eta[first[order]] - shift
+    L = np.full(d + 1, -np.inf)
+    L[0] = 0.0
+    G = np.zeros((d + 1, k))
+    M = np.zeros((d + 1, k, k))
+    seen = 0
+    for x, c, lw in zip(patterns, counts, logw):
+        seen += int(c)
+        top = min(d, seen)                      # B_j = 0 (log -inf) for j > rows seen
+        if c == 1:
+            _add_row(L, G, M, x, lw, top, derivs)
+            continue
+        i = np.arange(min(int(c), top) + 1)     # rows of this pattern chosen
+        j = np.arange(top + 1)[:, None]
+        src = j - i[None, :]                    # B_{j-i}
+        ok = src >= 0
+        srcc = np.where(ok, src, 0)
+        logc = math.lgamma(c + 1) - np.array([math.lgamma(v + 1) + math.lgamma(c - v + 1) for v in i])
+        terms = np.where(ok, L[srcc] + logc[None, :] + i[None, :] * lw, -np.inf)
+        new = np.logaddexp.reduce(terms, axis=1)
+        if derivs:
+            r = np.exp(terms - new[:, None])    # share of B'_j from choosing i rows of this pattern
+            Gs = G[srcc]                        # (j, i, k)
+            ii = i[None, :, None].astype(float)
+            xG = x[None, None, :, None] * Gs[:, :, None, :]
+            Mi = M[srcc] + ii[..., None] * (xG + np.swapaxes(xG, 2, 3)) + (ii ** 2)[..., None] * np.outer(x, x)
+            M[:top + 1] = np.einsum("ji,jipq->jpq", r, Mi)
+            G[:top + 1] = np.einsum("ji,jip->jp", r, Gs + ii * x)
+        L[:top + 1] = new
+    logden = float(L[d]) + d * shift
     ll = float(eta[y == 1].sum() - logden)
     if not derivs:
         return ll, None, None
-    gden = dB[d] / B[d]
-    Hden = d2B[d] / B[d] - np.outer(gden, gden)
-    return ll, X[y == 1].sum(axis=0) - gden, -Hden
+    return ll, X[y == 1].sum(axis=0) - G[d], -(M[d] - np.outer(G[d], G[d]))
+
+
+def _add_row(L: np.ndarray, G: np.ndarray, M: np.ndarray, x: np.ndarray, lw: float, top: int, derivs: bool) -> None:
+    """One row in place (the pattern update with c = 1): B'_j = B_j + w B_{j-1} for j = 1..top."""
+    old, lower = L[1:top + 1], L[:top] + lw
+    new = np.logaddexp(old, lower)
+    if derivs:
+        a = np.exp(old - new)[:, None]          # share of B'_j from B_j (0 where B_j = 0)
+        b = np.exp(lower - new)[:, None]        # share from w B_{j-1};  a + b = 1
+        xG = x[None, :, None] * G[:top][:, None, :]
+        M[1:top + 1] = a[:, :, None] * M[1:top + 1] + b[:, :, None] * (
+            M[:top] + np.outer(x, x)[None] + xG + np.transpose(xG, (0, 2, 1)))
+        G[1:top + 1] = a * G[1:top + 1] + b * (G[:top] + x)
+    L[1:top + 1] = new
 
 
 def conditional_logit_newton(data: ConditionalLogitData, k: int, maxiter: int = 100, tol: float = 1e-9):

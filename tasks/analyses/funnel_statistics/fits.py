@@ -15,7 +15,9 @@ Never reads the environment or the warehouse.
   above it, our Newton-IRLS on the pattern table with the same sandwich.
 * Conditional logit (:func:`fit_conditional_logit`): statsmodels'
   ``ConditionalLogit`` up to ``statsmodels_max_rows`` informative rows (default
-  :data:`CL_STATSMODELS_MAX_ROWS`); above it our exact conditional likelihood.
+  :data:`CL_STATSMODELS_MAX_ROWS`) when no stratum has more than
+  ``statsmodels_max_stratum_rows`` rows (default :data:`CL_STATSMODELS_MAX_STRATUM_ROWS`);
+  otherwise our exact conditional likelihood (log-space recursion, no Python recursion).
 * Separation (Konis' LP test before fitting, divergence after) -> Firth refit,
   flags ``separation`` / ``firth``; ``sparse_cell``, ``small_numbers``,
   ``not_estimable``, ``not_converged``, ``model_based_se``.
@@ -33,6 +35,7 @@ import polars as pl
 
 from tasks.analyses.funnel_statistics.specs import Spec, design
 from tasks.core.vocabulary import MODEL_CONDITIONAL_LOGIT, MODEL_LOGIT, TERM_INTERCEPT
+from tasks.stats.clustered import cluster_codes
 from tasks.stats.conditional_logit import (
     ConditionalLogitData,
     conditional_logit_newton,
@@ -105,6 +108,13 @@ STATSMODELS_MAX_ROWS = 2_000_000  # cluster-pattern rows (logit); run parameter 
 CL_STATSMODELS_MAX_ROWS = 50_000  # informative rows (conditional logit); run parameter funnel_cl_statsmodels_max_rows
 
 
+# Largest stratum (informative rows) given to statsmodels' ConditionalLogit: its exact likelihood
+# recurses once per row of a stratum (RecursionError from about 1,000 rows) and memoises rows x
+# events states (strata of several hundred take minutes and GBs).  Larger strata take the own
+# exact log-space recursion (tasks.stats.conditional_logit.stratum_loglik), equal to 1e-6.
+CL_STATSMODELS_MAX_STRATUM_ROWS = 100
+
+
 # --------------------------------------------------------------------------
 # Result container
 # --------------------------------------------------------------------------
@@ -130,13 +140,19 @@ class Fit:
         return self.terms.index(term)
 
     def lincom(self, weights: dict[str, float]) -> tuple[float, float]:
-        """Estimate and standard error of sum(w * beta)."""
-        L = np.zeros(len(self.terms))
-        for t, w in weights.items():
-            if t in self.terms:
-                L[self.index(t)] = w
-        est = float(L @ self.params)
-        var = float(L @ self.cov @ L)
+        """Estimate and standard error of sum(w * beta) over the terms with a non-zero weight.
+
+        Only the coefficients used enter: a term of weight 0 (or absent from the fit)
+        is skipped, so an inestimable (NaN) coefficient the contrast does not use
+        cannot blank it (0 * NaN would).  NaN when a used coefficient is NaN.
+        """
+        used = [(self.index(t), float(w)) for t, w in weights.items() if w != 0 and t in self.terms]
+        if not used:
+            return 0.0, float("nan")
+        idx = np.array([j for j, _ in used])
+        L = np.array([w for _, w in used])
+        est = float(L @ self.params[idx])
+        var = float(L @ self.cov[np.ix_(idx, idx)] @ L)
         return est, math.sqrt(var) if var >= 0 and np.isfinite(var) else float("nan")
 
 
@@ -177,8 +193,10 @@ def fit_logit(
         return empty_fit(stage, model, analysis)
     events = pl.col(outcome).cast(pl.Float64)
     tri = pl.col(trials).cast(pl.Float64) if trials else pl.lit(1.0)
+    # clusters numbered by first appearance, not by their (pseudonymous, key-dependent) IDs
+    cl_codes = pl.Series("_cluster", cluster_codes(d.get_column(cluster).cast(pl.Utf8).to_numpy()))
     cl_pat = (
-        d.select([pl.col(cluster).alias("_cluster"), *exprs, tri.alias("_n"), events.alias("_y")])
+        d.select([pl.lit(cl_codes), *exprs, tri.alias("_n"), events.alias("_y")])
         .group_by(["_cluster", *terms])
         .agg(pl.col("_n").sum(), pl.col("_y").sum())
         .sort(["_cluster", *terms])  # polars group_by order is not deterministic; fits must be
@@ -326,10 +344,12 @@ def fit_conditional_logit(
     analysis: str = "main",
     feature_levels: Sequence[str] = (),
     statsmodels_max_rows: int = CL_STATSMODELS_MAX_ROWS,
+    statsmodels_max_stratum_rows: int = CL_STATSMODELS_MAX_STRATUM_ROWS,
 ) -> Fit:
     """Conditional logit stratified by ``strata``.  ``spec.intercept`` is ignored (absorbed).
 
-    Above ``statsmodels_max_rows`` informative rows the own exact-likelihood fast path is used.
+    Above ``statsmodels_max_rows`` informative rows, or with a stratum of more than
+    ``statsmodels_max_stratum_rows`` rows, the own exact-likelihood fast path is used.
     """
     spec = Spec(spec.binary, spec.categorical, spec.interactions, intercept=False)
     terms, exprs, used = design(df, spec)
@@ -339,7 +359,8 @@ def fit_conditional_logit(
         return empty_fit(stage, model, analysis)
     X = d.select(exprs).to_numpy().astype(float)
     y = d.get_column(outcome).cast(pl.Float64).to_numpy()
-    codes = d.get_column(strata).rank("dense").cast(pl.Int64).to_numpy()
+    # strata numbered by first appearance: the same order whatever the pseudonymisation key
+    codes = cluster_codes(d.get_column(strata).cast(pl.Utf8).to_numpy())
     data = ConditionalLogitData(X, y, codes)
     n_obs, n_events = int(data.y.size), int(data.y.sum())
     if data.n_strata == 0:
@@ -354,26 +375,27 @@ def fit_conditional_logit(
         if j not in keep:
             fit.term_flags[t].add(FLAG_NOT_ESTIMABLE)
     if keep:
-        _fit_conditional_kept(fit, data, diffs, keep, statsmodels_max_rows)
+        use_sm = data.y.size <= statsmodels_max_rows and data.max_stratum_rows <= statsmodels_max_stratum_rows
+        _fit_conditional_kept(fit, data, diffs, keep, use_sm)
     _feature_means(fit, d, exprs, feature_levels)
     return fit
 
 
 def _fit_conditional_kept(fit: Fit, data: ConditionalLogitData, diffs: np.ndarray, keep: list[int],
-                          statsmodels_max_rows: int) -> None:
+                          use_statsmodels: bool) -> None:
     """Estimate the estimable columns ``keep`` into ``fit`` (statsmodels, fast path or Firth)."""
     sub = data.columns(keep)
     separated, direction = detect_separation_lp(diffs[:, keep])
     if not separated:
-        if data.y.size <= statsmodels_max_rows:
+        if use_statsmodels:
             fit.engine = ENGINE_STATSMODELS
             beta, ck, conv = statsmodels_conditional_logit(sub.X, sub.y, data.codes)
         else:
             fit.engine = ENGINE_OWN
             beta, H, conv = conditional_logit_newton(sub, len(keep))
             ck = np.linalg.pinv(-H)
-            log.info("%s/%s/%s: %d informative rows > %d: own conditional-likelihood fast path",
-                     fit.analysis, fit.stage, fit.model, data.y.size, statsmodels_max_rows)
+            log.info("%s/%s/%s: %d informative rows, largest stratum %d: own conditional-likelihood fast path",
+                     fit.analysis, fit.stage, fit.model, data.y.size, data.max_stratum_rows)
         if _diverged(beta, conv):
             separated = True
             direction = (~np.isfinite(beta) | (np.abs(beta) > MAX_ABS_LOG_ODDS)).astype(float)

@@ -9,6 +9,7 @@ environment: the engine thresholds are keyword parameters, filled from
 """
 from __future__ import annotations
 
+import logging
 import math
 from typing import Iterable, Sequence
 
@@ -17,6 +18,7 @@ import polars as pl
 
 from tasks.analyses.funnel_statistics.fits import (
     CL_STATSMODELS_MAX_ROWS,
+    FLAG_NOT_ESTIMABLE,
     STATSMODELS_MAX_ROWS,
     Fit,
     fit_conditional_logit,
@@ -57,6 +59,9 @@ from tasks.core.vocabulary import (
 )
 from tasks.stats.intervals import wald_interval, wald_p_value
 from tasks.stats.multiple_testing import bh_qvalues
+
+log = logging.getLogger(__name__)
+
 
 Contrasts = tuple[tuple[str, int], ...]
 
@@ -131,14 +136,30 @@ def fit_rows(fit: Fit, contrasts: Iterable[tuple[str, int]] = ()) -> list[dict]:
         rows.append(_row(fit, t, fit.params[j], se, fit.term_flags.get(t, set()) | fit.model_flags))
     for feature, level in contrasts:
         w = contrast_weights(fit, feature, level)
-        if w is None:
-            continue
-        est, se = fit.lincom(w)
-        flags = set(fit.model_flags)
-        for t in w:
-            flags |= fit.term_flags.get(t, set())
-        rows.append(_row(fit, contrast_term(feature, level), est, se, flags))
+        if w is not None:
+            rows.append(contrast_row(fit, contrast_term(feature, level), w))
     return rows
+
+
+def contrast_row(fit: Fit, term: str, weights: dict[str, float]) -> dict:
+    """The row of one contrast: it depends only on the coefficients it uses (non-zero weight).
+
+    Flags come from the model and from the terms used.  A contrast that cannot be
+    estimated (a used coefficient or its variance is not finite) is never left blank
+    without a flag: it is flagged ``not_estimable``, and the reason is logged and
+    visible in the rows of the used terms (themselves flagged ``not_estimable``).
+    """
+    used = {t: v for t, v in weights.items() if v != 0}
+    est, se = fit.lincom(used)
+    flags = set(fit.model_flags)
+    for t in used:
+        flags |= fit.term_flags.get(t, set())
+    if not (np.isfinite(est) and np.isfinite(se) and se > 0):
+        flags.add(FLAG_NOT_ESTIMABLE)
+        bad = [t for t in used if t not in fit.terms or not np.isfinite(fit.params[fit.index(t)])]
+        log.info("%s/%s/%s: contrast %s not estimable: %s", fit.analysis, fit.stage, fit.model, term,
+                 f"uses inestimable term(s) {', '.join(bad)}" if bad else "no finite positive variance")
+    return _row(fit, term, est, se, flags)
 
 
 def add_qvalues(frame: pl.DataFrame) -> pl.DataFrame:
@@ -157,7 +178,7 @@ def add_qvalues(frame: pl.DataFrame) -> pl.DataFrame:
     )
     f = frame.with_row_index("_i").with_columns(fam.alias("_family"))
     q = [None] * f.height
-    for (_,), grp in f.filter(pl.col("term") != TERM_INTERCEPT).group_by(["_family"]):
+    for (_,), grp in f.filter(pl.col("term") != TERM_INTERCEPT).group_by(["_family"], maintain_order=True):
         qs = bh_qvalues(grp.get_column("p_value").to_list())
         for i, v in zip(grp.get_column("_i").to_list(), qs):
             q[i] = v

@@ -56,3 +56,51 @@ def test_qvalue_families_stratified_by_term():
     assert q[("stratum:band=8a", "female")] == pytest.approx(0.5)  # alone in its family
     assert q[("main", "bme")] == pytest.approx(0.02)  # main family excludes the intercept
     assert q[("main", "intercept")] is None
+
+
+SPEC_WITH_PROGRAMME = specs.Spec(("bme", "letter_to_ceo", "post_programme"), (),
+                                 (("bme", "letter_to_ceo"), ("bme", "post_programme")))
+
+
+def _programme_fit(df: pl.DataFrame):
+    return fits.fit_logit(df, SPEC_WITH_PROGRAMME, "y", "cluster", stage="shortlist",
+                          feature_levels=("letter_to_ceo", "post_programme"))
+
+
+def test_contrast_ignores_an_inestimable_term_it_does_not_use():
+    # no vacancy is post-programme: post_programme and bme:post_programme cannot be estimated (NaN),
+    # but bme@letter_to_ceo=1 gives them weight 0 and must equal the 2x2x2 stratum log odds ratio
+    cells = {(0, 0): (30, 70), (1, 0): (10, 40), (0, 1): (25, 50), (1, 1): (20, 30)}
+    df = table_frame(cells, names=("bme", "letter_to_ceo")).with_columns(pl.lit(0).alias("post_programme"))
+    fit = _programme_fit(df)
+    rows = {r["term"]: r for r in odds_ratios.fit_rows(fit, specs.CONTRASTS)}
+    assert "not_estimable" in rows["bme:post_programme"]["flags"]
+    assert rows["bme:post_programme"]["estimate"] is None
+    on = rows[contrast_term(TERM_LETTER_TO_CEO, 1)]
+    off = rows[contrast_term(TERM_LETTER_TO_CEO, 0)]
+    assert on["estimate"] == pytest.approx(math.log(20 * 50 / (30 * 25)), abs=1e-8)
+    assert off["estimate"] == pytest.approx(math.log(10 * 70 / (40 * 30)), abs=1e-8)
+    G = df.height
+    assert on["std_error"] == pytest.approx(math.sqrt((1 / 20 + 1 / 30 + 1 / 25 + 1 / 50) * G / (G - 1)), rel=1e-6)
+    assert "not_estimable" not in on["flags"] and "not_estimable" not in off["flags"]
+
+
+def test_contrast_that_uses_an_inestimable_term_is_flagged_never_blank():
+    # post_programme = letter_to_ceo: bme:post_programme is aliased (NaN) and bme@letter_to_ceo=1 uses it
+    cells = {(0, 0): (30, 70), (1, 0): (10, 40), (0, 1): (25, 50), (1, 1): (20, 30)}
+    df = table_frame(cells, names=("bme", "letter_to_ceo")).with_columns(pl.col("letter_to_ceo").alias("post_programme"))
+    fit = _programme_fit(df)
+    rows = {r["term"]: r for r in odds_ratios.fit_rows(fit, specs.CONTRASTS)}
+    on = rows[contrast_term(TERM_LETTER_TO_CEO, 1)]
+    assert on["estimate"] is None and on["std_error"] is None
+    assert "not_estimable" in on["flags"].split(";")
+    assert all(r["flags"] for r in rows.values() if r["estimate"] is None)
+
+
+def test_lincom_skips_zero_weights_on_nan_coefficients():
+    fit = fits.Fit("offer", "logit", "main", ["bme", "bme:letter_to_ceo", "bme:post_programme"],
+                   np.array([-0.5, 0.6, np.nan]), np.diag([0.01, 0.04, np.nan]), 1, 1, 1)
+    est, se = fit.lincom({"bme": 1.0, "bme:letter_to_ceo": 1.0, "bme:post_programme": 0.0})
+    assert est == pytest.approx(0.1) and se == pytest.approx(math.sqrt(0.05))
+    est, se = fit.lincom({"bme": 1.0, "bme:post_programme": 0.5})
+    assert math.isnan(est) and math.isnan(se)
