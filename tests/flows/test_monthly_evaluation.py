@@ -59,8 +59,13 @@ def failed_and_next(first_run, trust, space) -> dict:
     from flows.monthly_evaluation import monthly_evaluation
     from tasks.publish.complete import publish_and_complete
 
-    def failing_publish(db, run_id, result_paths, *, policy=None):
-        return publish_and_complete(db, run_id, result_paths, policy=policy, before_commit=_inject_failure)
+    def failing_publish(db, run_id, result_paths, *, policy=None, before_commit=None):
+        def inject(con):
+            if before_commit is not None:
+                before_commit(con)      # the flow's own hook (flows/checkpoints.py) still runs
+            _inject_failure(con)
+
+        return publish_and_complete(db, run_id, result_paths, policy=policy, before_commit=inject)
 
     kwargs = dict(as_of=AS_OF, extracts=str(trust), db=space["db"], out_dir=space["out"], report=False, exports=False)
     mp = pytest.MonkeyPatch()
