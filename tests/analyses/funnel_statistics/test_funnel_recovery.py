@@ -28,6 +28,7 @@ from tasks.analyses.funnel_statistics import odds_ratios as ort
 from tasks.core.paths import PROJECT_ROOT
 from tasks.core.vocabulary import (
     AGE_BANDS,
+    ANALYSIS_MAIN,
     DIRECTORATES,
     MODEL_CONDITIONAL_LOGIT,
     MODEL_LOGIT,
@@ -154,7 +155,7 @@ def recovery_terms(terms: dict) -> dict:
 
 
 def main_rows(table: pl.DataFrame, stage: str, model: str) -> dict[str, dict]:
-    sub = table.filter((pl.col("analysis") == ort.ANALYSIS_MAIN) & (pl.col("stage") == stage) & (pl.col("model") == model))
+    sub = table.filter((pl.col("analysis") == ANALYSIS_MAIN) & (pl.col("stage") == stage) & (pl.col("model") == model))
     return {r["term"]: r for r in sub.iter_rows(named=True)}
 
 
