@@ -70,7 +70,7 @@ def rekey(db_path: str | Path, *, new_key: str, mapping_paths: list[Path] | None
             raise RekeyRefused(NOTHING_TO_REKEY.format(db=db_path))
         if old_fp == new_fp:
             raise RekeyRefused(SAME_KEY.format(fp=new_fp))
-        extract_set = con.execute("SELECT table_name, sha256, file_name FROM meta.extract_set").fetchall()
+        extract_set = run_sql(con, "ops/meta/extract_set").fetchall()
         counts: dict[str, int] = {}
         id_map: dict[str, str] = {}
         con.execute("BEGIN TRANSACTION")
