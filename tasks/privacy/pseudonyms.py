@@ -14,10 +14,10 @@ written anywhere else.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from pathlib import Path
 
+from tasks.core.secrets import secret_from_environment
 from tasks.warehouse.files import private_dir, write_private_text
 
 KEY_ENV = "EDI_RECRUIT_PSEUDONYM_KEY"
@@ -39,18 +39,9 @@ class PseudonymKeyChanged(ValueError):
 # Pseudonymisation key
 # --------------------------------------------------------------------------
 def pseudonym_key(db_path: str | Path) -> str:
-    env = os.environ.get(KEY_ENV)
-    if env:
-        return env
-    key_file = os.environ.get(KEY_FILE_ENV)
-    if key_file:
-        path = Path(key_file)
-        if not path.is_file():
-            raise FileNotFoundError(f"{KEY_FILE_ENV} names {path}, which is not a file")
-        key = path.read_text(encoding="utf-8").strip()
-        if not key:
-            raise ValueError(f"{KEY_FILE_ENV} names {path}, which is empty")
-        return key
+    given = secret_from_environment(value_env=KEY_ENV, file_env=KEY_FILE_ENV)
+    if given:
+        return given
     key_path = Path(f"{db_path}.key")
     if key_path.exists():
         return key_path.read_text(encoding="utf-8").strip()

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from tasks.core.secrets import secret_from_environment
+
 KEY_ENV = "EDI_RECRUIT_WAREHOUSE_KEY"
 KEY_FILE_ENV = "EDI_RECRUIT_WAREHOUSE_KEY_FILE"
 BUILTIN_CRYPTO_ENV = "EDI_RECRUIT_WAREHOUSE_BUILTIN_CRYPTO"
@@ -42,19 +44,7 @@ class EncryptionError(RuntimeError):
 
 def warehouse_key() -> str | None:
     """The encryption key from the environment, or None when the warehouse is not encrypted."""
-    key = os.environ.get(KEY_ENV)
-    if key:
-        return key
-    path = os.environ.get(KEY_FILE_ENV)
-    if path:
-        p = Path(path)
-        if not p.is_file():
-            raise FileNotFoundError(f"{KEY_FILE_ENV} names {p}, which is not a file")
-        key = p.read_text(encoding="utf-8").strip()
-        if not key:
-            raise ValueError(f"{KEY_FILE_ENV} names {p}, which is empty")
-        return key
-    return None
+    return secret_from_environment(value_env=KEY_ENV, file_env=KEY_FILE_ENV)
 
 
 def encrypted() -> bool:
