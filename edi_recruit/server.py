@@ -84,9 +84,11 @@ def auth_header(auth: str) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(auth.encode("utf-8")).decode("ascii")}
 
 
-def prefect_bin() -> str:
+def prefect_command() -> list[str]:
+    """The Prefect CLI of this interpreter: its console script, or ``python -m prefect`` where the
+    environment has no script (e.g. a wheel installed with its dependencies provided another way)."""
     exe = Path(sys.executable).parent / "prefect"
-    return str(exe) if exe.exists() else "prefect"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "prefect"]
 
 
 def api_url(port: int) -> str:
@@ -189,14 +191,14 @@ def start_server(home: str | Path, port: int, log_path: Path | None = None,
     from tasks.warehouse.files import private_dir
 
     private_dir(home)
-    return _popen([prefect_bin(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+    return _popen([*prefect_command(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                   prefect_env(home, port, auth=auth), log_path)
 
 
 def deploy(home: str | Path, port: int, log_path: Path | None = None, timeout: float = 300,
            auth: str | None = None) -> None:
     """Register every deployment in prefect.yaml (``prefect --no-prompt deploy --all``)."""
-    out = subprocess.run([prefect_bin(), "--no-prompt", "deploy", "--all"], cwd=str(PROJECT_ROOT),
+    out = subprocess.run([*prefect_command(), "--no-prompt", "deploy", "--all"], cwd=str(PROJECT_ROOT),
                          env=prefect_env(home, port, auth=auth), capture_output=True, text=True, timeout=timeout)
     if log_path:
         with open(log_path, "a") as fh:
@@ -208,7 +210,7 @@ def deploy(home: str | Path, port: int, log_path: Path | None = None, timeout: f
 
 def start_worker(home: str | Path, port: int, pool: str = WORK_POOL, log_path: Path | None = None,
                  extra_env: dict | None = None, auth: str | None = None) -> subprocess.Popen:
-    return _popen([prefect_bin(), "worker", "start", "--pool", pool, "--type", "process"],
+    return _popen([*prefect_command(), "worker", "start", "--pool", pool, "--type", "process"],
                   prefect_env(home, port, extra_env, auth=auth), log_path)
 
 
@@ -410,7 +412,7 @@ def stop_local_api(home: str | Path, timeout: float = 30.0) -> bool:
 def supervise(home: Path, port: int) -> int:
     """Run ``prefect server start`` until it has been idle (no CLI lease) for EDI_RECRUIT_API_IDLE_SECONDS."""
     idle = _seconds(IDLE_SECONDS_ENV, DEFAULT_IDLE_SECONDS)
-    server = subprocess.Popen([prefect_bin(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+    server = subprocess.Popen([*prefect_command(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                               cwd=str(PROJECT_ROOT), env=dict(os.environ), start_new_session=True)
     stopping = {"now": False}
 
