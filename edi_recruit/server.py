@@ -54,6 +54,7 @@ LEASE_FILE = "edi-recruit-api.lease"
 AUTH_USER = "edi-recruit"
 STARTUP_SECONDS_ENV, DEFAULT_STARTUP_SECONDS = "EDI_RECRUIT_API_STARTUP_SECONDS", 600.0
 IDLE_SECONDS_ENV, DEFAULT_IDLE_SECONDS = "EDI_RECRUIT_API_IDLE_SECONDS", 1800.0
+MIN_IDLE_SECONDS = 90.0
 API_MODE_ENV = "EDI_RECRUIT_PREFECT_API"
 _AUTH_BY_API: dict[str, str] = {}
 
@@ -411,7 +412,8 @@ def stop_local_api(home: str | Path, timeout: float = 30.0) -> bool:
 
 def supervise(home: Path, port: int) -> int:
     """Run ``prefect server start`` until it has been idle (no CLI lease) for EDI_RECRUIT_API_IDLE_SECONDS."""
-    idle = _seconds(IDLE_SECONDS_ENV, DEFAULT_IDLE_SECONDS)
+    # a CLI refreshes its lease every 30 s: a shorter idle limit would stop the API under a running flow
+    idle = max(_seconds(IDLE_SECONDS_ENV, DEFAULT_IDLE_SECONDS), MIN_IDLE_SECONDS)
     server = subprocess.Popen([*prefect_command(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                               cwd=str(PROJECT_ROOT), env=dict(os.environ), start_new_session=True)
     stopping = {"now": False}

@@ -71,8 +71,7 @@ def test_demo_runs_from_the_wheel_in_a_fresh_environment(wheel, tmp_path):
                                check=True, capture_output=True, text=True).stdout.strip())
     (site / "zz_project_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PREFECT_HOME"))}
-    # the local API the CLI starts stops itself soon after the demo (default: 30 idle minutes)
-    env.update(EDI_RECRUIT_QUIET="1", PREFECT_HOME=str(tmp_path / "prefect"), EDI_RECRUIT_API_IDLE_SECONDS="20")
+    env.update(EDI_RECRUIT_QUIET="1", PREFECT_HOME=str(tmp_path / "prefect"))
     where = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "import tasks, flows, edi_recruit; from tasks.core.paths import SQL_DIR; "
                             "print(tasks.__file__); print(flows.__file__); print(edi_recruit.__file__); print(SQL_DIR)"],
