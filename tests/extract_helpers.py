@@ -1,7 +1,19 @@
 """Helpers that read a generated trust's extract files (not collected: no test_ prefix)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from tasks.privacy.redaction import KnownPeople
+
+
+def small_extracts(out: Path, *, seed: int, applications: int) -> Path:
+    """A small generated trust's extract files in ``out``, without its answer key (truth*.json)."""
+    from edi_recruit.synthetic.generator import generate_trust
+
+    generate_trust(out, seed=seed, applications=applications)
+    for p in out.glob("truth*"):
+        p.unlink()
+    return out
 
 
 def known_people_from_extracts(extracts) -> KnownPeople:

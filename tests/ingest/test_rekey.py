@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from extract_helpers import small_extracts
 
 from tasks.ingest.rekey import SAME_KEY, RekeyRefused, pseudonym_columns, rekey
 from tasks.ingest.staging import ingest_extracts
@@ -43,12 +44,7 @@ def _ids(db, table: str, column: str) -> list:
 
 @pytest.fixture(scope="module")
 def trust(tmp_path_factory):
-    from edi_recruit.synthetic.generator import generate_trust
-
-    out = tmp_path_factory.mktemp("rekey_trust") / "extracts"
-    generate_trust(out, seed=5, applications=300)
-    for p in out.glob("truth*"):
-        p.unlink()
+    out = small_extracts(tmp_path_factory.mktemp("rekey_trust") / "extracts", seed=5, applications=300)
     return out
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from extract_helpers import small_extracts
 
 from tasks.ingest.quarantine import reconcile
 from tasks.ingest.retention import RetentionPolicy, apply_retention, retention_policy
@@ -22,12 +23,7 @@ PERSONAL = {"applications": ("Forename", "Surname", "Email", "Phone"),
 
 @pytest.fixture(scope="module")
 def trust(tmp_path_factory):
-    from edi_recruit.synthetic.generator import generate_trust
-
-    out = tmp_path_factory.mktemp("retention_trust") / "extracts"
-    generate_trust(out, seed=9, applications=250)
-    for p in out.glob("truth*"):
-        p.unlink()
+    out = small_extracts(tmp_path_factory.mktemp("retention_trust") / "extracts", seed=9, applications=250)
     # one application with an unparseable date: quarantined at ingest, with its raw values
     path = out / "applications.csv"
     rows = list(csv.reader(path.open(encoding="utf-8", newline="")))

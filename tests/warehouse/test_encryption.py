@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from extract_helpers import small_extracts
 
 from tasks.warehouse.encryption import BUILTIN_CRYPTO_ENV, KEY_ENV, KEY_FILE_ENV, EncryptionError
 
@@ -14,12 +15,7 @@ AS_OF = "2024-01"
 
 @pytest.fixture(scope="module")
 def trust(tmp_path_factory):
-    from edi_recruit.synthetic.generator import generate_trust
-
-    out = tmp_path_factory.mktemp("encrypted_trust") / "extracts"
-    generate_trust(out, seed=4, applications=250)
-    for p in out.glob("truth*"):
-        p.unlink()
+    out = small_extracts(tmp_path_factory.mktemp("encrypted_trust") / "extracts", seed=4, applications=250)
     return out
 
 

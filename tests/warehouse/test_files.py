@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from extract_helpers import small_extracts
 
 from tasks.core.paths import PROJECT_ROOT
 from tasks.core.vocabulary import CANONICAL_TABLES
@@ -21,12 +22,7 @@ def mode(path: Path) -> int:
 
 @pytest.fixture(scope="module")
 def trust(tmp_path_factory):
-    from edi_recruit.synthetic.generator import generate_trust
-
-    out = tmp_path_factory.mktemp("modes_trust") / "extracts"
-    generate_trust(out, seed=3, applications=200)
-    for p in out.glob("truth*"):
-        p.unlink()
+    out = small_extracts(tmp_path_factory.mktemp("modes_trust") / "extracts", seed=3, applications=200)
     return out
 
 
