@@ -44,7 +44,7 @@ def ingest_for_run(extracts: str | Path, db: str | Path, *, mapping_paths: Seque
     require_balanced(summary.reconciliation)
     policy = retention_policy()
     if policy.active:
-        for done in apply_retention(db, policy, mapping_paths=list(mapping_paths)):
+        for done in apply_retention(db, policy, mapping_paths=list(mapping_paths), redaction_model=redaction_model):
             log.info("retention (%s): personal data removed from %s (%d rows kept)",
                      policy.describe(), done.file_name, done.rows_kept)
     if run_id:

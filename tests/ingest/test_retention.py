@@ -30,11 +30,24 @@ def trust(tmp_path_factory):
     rows[3][rows[0].index("Date Applied")] = "2021-09-0112345"
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)
+    # two assessments quarantined at ingest with their (unredacted) text: an unparseable date, and a
+    # text over the length limit (TEXT_LIMIT); each names its applicant
+    path = out / "assessments.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+    text, written = rows[0].index("Assessment Text"), rows[0].index("Date Written")
+    rows[2][written] = "2021-13-45"
+    rows[4][text] = rows[4][text] + " More." * (TEXT_LIMIT // 6 + 1)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
     return out
 
 
+TEXT_LIMIT = 2_000
+
+
 @pytest.fixture
-def db(trust, tmp_path):
+def db(trust, tmp_path, monkeypatch):
+    monkeypatch.setenv("EDI_RECRUIT_MAX_TEXT_CHARS", str(TEXT_LIMIT))
     db = tmp_path / "edi.duckdb"
     ingest_extracts(trust, db)
     return db
@@ -83,6 +96,45 @@ def test_due_files_lose_their_personal_data_and_keep_every_count(db, trust):
     assert q(db, "SELECT _sha256, _row_number, text FROM staging.assessments ORDER BY 1, 2") == texts
     assert counts(db) == before
     assert apply_retention(db, RetentionPolicy(days=30), now=now() + dt.timedelta(days=31)) == []
+
+
+def full_names_and_emails(trust: Path) -> set[str]:
+    rows = csv.DictReader((trust / "applications.csv").open(encoding="utf-8", newline=""))
+    return {s for r in rows for s in (f"{r['Forename']} {r['Surname']}", r["Email"]) if s.strip()}
+
+
+def unstaged_texts(db) -> list[tuple[int, str, str]]:
+    """(row, raw text, quarantine's copy of the text) of the assessments with no staged row."""
+    return q(db, 'SELECT r._row_number, r."Assessment Text", q.raw_values->>'"'"'Assessment Text'"'"' FROM raw.assessments r '
+                 "JOIN quarantine.assessments q USING (_sha256, _row_number) ORDER BY 1")
+
+
+def test_quarantined_free_text_is_redacted_or_removed_too(db, trust):
+    from tasks.ingest.retention import FILLER
+
+    people = full_names_and_emails(trust)
+    before = counts(db)
+    reasons = q(db, "SELECT _row_number, expectation FROM quarantine.assessments ORDER BY 1")
+    assert [e for _, e in reasons] == ["values_parse", "text_length_limit"]
+    quarantined = unstaged_texts(db)
+    # the raw layer and quarantine hold the applicants' names in the quarantined rows' text
+    assert all(any(p in raw for p in people) and raw == kept for _, raw, kept in quarantined)
+
+    done = apply_retention(db, RetentionPolicy(days=30), now=now() + dt.timedelta(days=31))
+
+    assert {f.table: f.unstaged_texts_redacted for f in done}["assessments"] == 2
+    after = unstaged_texts(db)
+    assert [n for n, _, _ in after] == [n for n, _, _ in quarantined]
+    for _, raw, kept in after:
+        assert raw == kept and not any(p in raw for p in people), raw[:200]
+    (_, short_old, _), (_, long_old, _) = quarantined
+    (_, short_new, _), (_, long_new, _) = after
+    assert "[NAME]" in short_new and short_new != short_old                 # redacted, not blanked
+    assert len(long_new) == len(long_old) and long_new.startswith(FILLER)   # too long to redact: a filler
+    # re-staging quarantines the same rows for the same reasons: every count is kept
+    ingest_extracts(trust, db, force=True)
+    assert q(db, "SELECT _row_number, expectation FROM quarantine.assessments ORDER BY 1") == reasons
+    assert counts(db) == before
 
 
 def test_nothing_is_due_before_its_time(db):
