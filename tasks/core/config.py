@@ -15,6 +15,7 @@ Environment variables:
 =================================== ==============================================
 ``EDI_RECRUIT_DUCKDB_MEMORY_LIMIT`` DuckDB ``memory_limit`` (default ``4GB``)
 ``EDI_RECRUIT_DUCKDB_THREADS``      DuckDB ``threads`` (default: DuckDB's own)
+``EDI_RECRUIT_TRUST``               the trust's short name in export file names (default ``trust``)
 ``EDI_FUNNEL_STATSMODELS_MAX_ROWS`` analysis parameter ``funnel_statsmodels_max_rows``
 ``EDI_FUNNEL_CL_STATSMODELS_MAX_ROWS`` analysis parameter ``funnel_cl_statsmodels_max_rows``
 =================================== ==============================================
@@ -45,6 +46,7 @@ DEFAULT_WINDOW = "all_to_date"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"   # DuckDB's own default is 80% of RAM: bound it so a large ingest spills
 ENV_DUCKDB_MEMORY_LIMIT = "EDI_RECRUIT_DUCKDB_MEMORY_LIMIT"
 ENV_DUCKDB_THREADS = "EDI_RECRUIT_DUCKDB_THREADS"
+ENV_TRUST, DEFAULT_TRUST = "EDI_RECRUIT_TRUST", "trust"   # the trust's short name in export file names
 
 UNKNOWN_PARAM = "unknown analysis parameter {key!r}; known: {known}"
 BAD_PARAM = "analysis parameter {key}: {problem}"
@@ -287,3 +289,11 @@ def resolve_config(
         params=analysis_params(params, env),
     )
 
+
+def trust_label(env: Mapping[str, str] | None = None) -> str:
+    """The trust's short name for file names (``EDI_RECRUIT_TRUST``, e.g. ``RGT``), as letters, digits and '-'."""
+    import re
+
+    env = os.environ if env is None else env
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", env.get(ENV_TRUST) or "").strip("-")[:40]
+    return slug or DEFAULT_TRUST
