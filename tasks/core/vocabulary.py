@@ -626,3 +626,11 @@ def financial_year_end(label: str) -> int:
     """The calendar year a financial year ends in ("2022/23" -> 2023): the national WRES period it matches."""
     start = int(str(label).split("/")[0])
     return start + 1
+
+
+# --------------------------------------------------------------------------
+# National evaluation (issue 16): the NHS England regions a trust belongs to,
+# as the manifest of a national run names them.
+# --------------------------------------------------------------------------
+NHS_REGIONS: tuple[str, ...] = ("East of England", "London", "Midlands", "North East and Yorkshire", "North West",
+                                "South East", "South West")
