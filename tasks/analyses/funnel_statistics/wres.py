@@ -13,7 +13,8 @@ Significance: Fisher's exact test of the 2x2 table (appointed / not appointed
 x White / BME), two-sided.  When a count of appointed (or not appointed) is 0
 the RL and its CI use the Haldane-Anscombe correction (0.5 added to each of the
 four cells) and the row is flagged; the p-value is always the exact one on the
-raw counts.  Scopes: overall, band, programme period, directorate, month.
+raw counts.  Scopes: overall, band, programme period, directorate, month, WRES year
+(1 April to 31 March, labelled "2022/23") and calendar year.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ import polars as pl
 from scipy import stats
 
 from tasks.analyses.funnel_statistics.fits import FLAG_NO_DATA, FLAG_SMALL
-from tasks.core.vocabulary import WORKFORCE_BANDS
+from tasks.core.vocabulary import WORKFORCE_BANDS, WRES_YEAR_FIRST_MONTH
 from tasks.stats.intervals import KatzArithmetic, katz_interval, log_ratio_std_error
 from tasks.stats.multiple_testing import bh_qvalues
 
@@ -54,6 +55,12 @@ SCOPE_DIRECTORATE = "directorate"
 
 
 SCOPE_MONTH = "month"
+
+
+SCOPE_WRES_YEAR = "wres_year"  # NHS England's WRES (financial) year, 1 April to 31 March, e.g. "2022/23"
+
+
+SCOPE_CALENDAR_YEAR = "calendar_year"
 
 
 PERIOD_PRE, PERIOD_POST = "pre_programme", "post_programme"
@@ -192,16 +199,32 @@ def _month_label(col: str) -> pl.Expr:
     return pl.col(col).cast(pl.String).str.slice(0, 7)
 
 
+def _wres_year_label(col: str) -> pl.Expr:
+    """The WRES (financial) year of a date column, "2022/23" for 1 April 2022 to 31 March 2023
+    (:func:`tasks.core.vocabulary.financial_year`)."""
+    ym = _month_label(col)
+    year, month = ym.str.slice(0, 4).cast(pl.Int32), ym.str.slice(5, 2).cast(pl.Int32)
+    start = pl.when(month >= WRES_YEAR_FIRST_MONTH).then(year).otherwise(year - 1)
+    return pl.format("{}/{}", start, ((start + 1) % 100).cast(pl.String).str.zfill(2))
+
+
 def wres_indicator2(af: pl.DataFrame) -> pl.DataFrame:
-    """The ``wres_indicator2`` result table (without run_id), one row per scope value."""
+    """The ``wres_indicator2`` result table (without run_id), one row per scope value.
+
+    Time scopes all place a shortlisted applicant by the vacancy's advert month: ``month``,
+    ``wres_year`` (1 April to 31 March, as NHS England's WRES reports) and ``calendar_year``.
+    """
     pop, excl = wres_population(af)
+    when = "advert_month" if "advert_month" in af.columns else "advert_date"
     scopes: list[tuple[str, pl.Expr | None, list[str] | None]] = [
         (SCOPE_OVERALL, None, None),
         (SCOPE_BAND, pl.col("band").cast(pl.String), list(WORKFORCE_BANDS)),
         (SCOPE_PERIOD, pl.when(pl.col("post_programme") == 1).then(pl.lit(PERIOD_POST)).otherwise(pl.lit(PERIOD_PRE)),
          [PERIOD_PRE, PERIOD_POST]),
         (SCOPE_DIRECTORATE, pl.col("directorate").cast(pl.String), None),
-        (SCOPE_MONTH, _month_label("advert_month" if "advert_month" in af.columns else "advert_date"), None),
+        (SCOPE_MONTH, _month_label(when), None),
+        (SCOPE_WRES_YEAR, _wres_year_label(when), None),
+        (SCOPE_CALENDAR_YEAR, _month_label(when).str.slice(0, 4), None),
     ]
     rows: list[dict] = []
     for scope, key, order in scopes:
@@ -211,7 +234,7 @@ def wres_indicator2(af: pl.DataFrame) -> pl.DataFrame:
         counts = p.group_by("_v").agg(
             ((pl.col("wres_group") == "White")).sum().alias("s_w"),
             ((pl.col("wres_group") == "White") & (pl.col("appointed") == 1)).sum().alias("a_w"),
-            ((pl.col("wres_group") == "BME")).sum().alias("s_b"),
+            (pl.col("wres_group") == "BME").sum().alias("s_b"),
             ((pl.col("wres_group") == "BME") & (pl.col("appointed") == 1)).sum().alias("a_b"),
         )
         ex = e.group_by("_v").agg(

@@ -69,7 +69,8 @@ def test_band_and_period_scopes():
     per = {r["scope_value"]: r for r in out.filter(pl.col("scope") == "programme_period").iter_rows(named=True)}
     assert per["pre_programme"]["shortlisted_bme"] == 0 and per["pre_programme"]["relative_likelihood"] is None
     assert "no_data" in per["pre_programme"]["flags"]
-    assert set(out["scope"].unique()) == {"overall", "band", "programme_period", "directorate", "month"}
+    assert set(out["scope"].unique()) == {"overall", "band", "programme_period", "directorate", "month",
+                                          "wres_year", "calendar_year"}
     assert out.filter(pl.col("scope") == "month")["scope_value"].to_list() == ["2023-01"]
 
 
@@ -125,3 +126,18 @@ def test_relative_likelihood_zero_cell_rules():
 def test_relative_likelihood_arguments_are_keyword_only():
     with pytest.raises(TypeError):
         wres.relative_likelihood(100, 50, 100, 50)  # type: ignore[misc]
+
+
+def test_wres_year_runs_from_april_to_march_beside_calendar_years():
+    """31 March 2023 belongs to WRES year 2022/23, 1 April 2023 to 2023/24; calendar years split differently."""
+    base = _extract().with_columns(pl.lit("2023-03-31").alias("advert_month"))
+    later = _extract().with_columns(pl.lit("2023-04-01").alias("advert_month"))
+    out = wres.wres_indicator2(pl.concat([base, later.filter(pl.col("wres_group") == "White")]))
+    fy = {r["scope_value"]: r for r in out.filter(pl.col("scope") == "wres_year").iter_rows(named=True)}
+    assert set(fy) == {"2022/23", "2023/24"}
+    assert (fy["2022/23"]["shortlisted_white"], fy["2022/23"]["shortlisted_bme"]) == (10, 10)
+    assert (fy["2023/24"]["shortlisted_white"], fy["2023/24"]["shortlisted_bme"]) == (10, 0)
+    cal = out.filter(pl.col("scope") == "calendar_year")
+    assert cal["scope_value"].to_list() == ["2023"] and cal["shortlisted_white"][0] == 20
+    overall = out.filter(pl.col("scope") == "overall").row(0, named=True)
+    assert sum(r["shortlisted_white"] for r in fy.values()) == overall["shortlisted_white"]
