@@ -146,7 +146,10 @@ def test_a_run_killed_during_exports_stays_completed_and_its_outputs_are_regener
     assert {k: v["status"] for k, v in healed.items()} == {"report": "written", "exports": "written",
                                                           "artifacts": "written"}
     xlsx = Path(healed["exports"]["path"])
-    assert xlsx.is_file() and xlsx.name == f"{run['run_id']}_published.xlsx"
+    from tasks.core.config import trust_label
+    from tasks.outputs.export import workbook_name
+
+    assert xlsx.is_file() and xlsx.name == workbook_name(trust_label(), run["as_of"], run["run_id"])
 
 
 def test_the_next_run_completes_with_the_same_figures(crashes, space):
