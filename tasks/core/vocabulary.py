@@ -470,10 +470,13 @@ FIRST_SCREEN_STAGES: dict[str, str] = {
 
 
 # The programme's two rules, as a reader names them
-PROGRAMME_RULES: dict[str, str] = {
-    TERM_LETTER_TO_CEO: "Letter to the CEO (a manager who appoints a White candidate over a shortlisted BME "
-                        "candidate writes to the chief executive)",
-    TERM_DIVERSE_PANEL: "Diverse interview panels",
+PROGRAMME_RULES: dict[str, str] = {TERM_LETTER_TO_CEO: "Letter to the CEO", TERM_DIVERSE_PANEL: "Diverse interview panels"}
+
+
+PROGRAMME_RULE_MEANING: dict[str, str] = {
+    TERM_LETTER_TO_CEO: "the vacancy requires the hiring manager to write to the chief executive about the "
+                        "appointment decision",
+    TERM_DIVERSE_PANEL: "the interview panel has at least one woman and at least one BME member",
 }
 
 

@@ -20,7 +20,7 @@ def report(tmp_path_factory):
 
 
 def _section(html: str, sid: str) -> str:
-    m = re.search(rf'<section id="{sid}">(.*?)</section>', html, re.S)
+    m = re.search(rf'<section id="{sid}">(.*?)</section>', html, re.DOTALL)
     assert m, sid
     return m.group(1)
 
@@ -36,10 +36,10 @@ def test_every_section_is_present_once_in_order(report):
 
 def test_report_is_self_contained(report):
     assert "<script" not in report.lower()
-    for attr in re.findall(r'\b(?:src|href|xlink:href|action|poster|data)\s*=\s*"([^"]*)"', report, re.I):
-        assert not re.match(r"^\s*(https?:|//|ftp:)", attr, re.I), attr
+    for attr in re.findall(r'\b(?:src|href|xlink:href|action|poster|data)\s*=\s*"([^"]*)"', report, re.IGNORECASE):
+        assert not re.match(r"^\s*(https?:|//|ftp:)", attr, re.IGNORECASE), attr
         assert attr.startswith("#"), attr  # only in-page links
-    assert not re.search(r"url\(\s*['\"]?\s*(https?:|//)", report, re.I)
+    assert not re.search(r"url\(\s*['\"]?\s*(https?:|//)", report, re.IGNORECASE)
     assert "@import" not in report
     for tag in ("<link", "<img", "<iframe", "<object", "<embed", "<audio", "<video"):
         assert tag not in report.lower()
@@ -64,7 +64,7 @@ def test_report_shows_no_small_count_and_no_member_level_rows(report):
     funnel = _section(report, "section-funnel")
     table = funnel[funnel.find("<table"):]
     header = re.findall(r"<th>(.*?)</th>", table)
-    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]:
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL)[1:]:
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
         for col, v in zip(header, cells):
             if col in ("applications", "shortlisted", "interviewed", "offered", "appointed"):
@@ -74,7 +74,8 @@ def test_report_shows_no_small_count_and_no_member_level_rows(report):
 
 def test_summary_and_metadata(report):
     s = _section(report, "section-summary")
-    assert "1.50 times" in s and "not statistically significant" in s
+    assert "1.50 times" in s and "the 95% CI includes 1" in s
+    assert "statistically significant" not in s  # one signal per sentence: the CI, not a band and a test
     m = _section(report, "section-metadata")
     for needle in ("run-fake", "2024-01", "test-version", "ab" * 32, "nhsd-2018"):
         assert needle in m, needle
@@ -109,4 +110,14 @@ def test_no_published_run_is_a_clear_error(tmp_path):
 
 def test_value_helpers():
     assert num("*") is None and num("15") == 15.0 and num(None) is None and num(float("nan")) is None
-    assert fmt(None) == "–" and fmt(True) == "yes" and fmt(1.23456) == "1.23" and fmt(0.0004) == "4.00e-04"
+    assert fmt(None) == "–" and fmt(True) == "yes" and fmt(1.23456) == "1.23" and fmt(0.0004) == "0.000400"
+
+
+def test_number_formats_ratios_proportions_and_p_values():
+    from tasks.outputs.report.format import cell, ci_text, p_text, pct, ratio
+
+    assert ratio(0.303) == "0.30" and ratio(1.0) == "1.00" and ci_text(0.599, 0.852) == "0.60 to 0.85"
+    assert pct(0.4) == "40.0%" and p_text(2.04e-08) == "p < 0.001" and p_text(0.0412) == "p = 0.04"
+    assert cell("p_value", 2.04e-08) == "< 0.001" and cell("odds_ratio", 1.040638095488899) == "1.04"
+    assert cell("selection_rate", 0.333) == "33.3%" and cell("ci_low", 0.5991, ratio_ci=True) == "0.60"
+    assert "e-0" not in cell("estimate", 0.00002)  # never scientific notation

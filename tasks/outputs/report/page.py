@@ -72,7 +72,7 @@ def build_html(run_id: str, run: dict, tables: dict[str, pl.DataFrame], policy: 
     for i, (sid, title) in enumerate(SECTIONS, start=1):
         try:
             content = RENDERERS[sid](c)
-        except Exception as exc:  # noqa: BLE001 - one broken section must not lose the report
+        except Exception as exc:
             log.exception("report section %s failed", sid)
             content = f'<p class="na">Not available in this run (the section could not be drawn: {esc(type(exc).__name__)}).</p>'
         body.append(f'<section id="{sid}"><h2>{i}. {esc(title)}</h2>{content}</section>')

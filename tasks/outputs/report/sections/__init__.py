@@ -8,7 +8,7 @@ are absent and falls back to a plain table when the columns it charts are missin
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from tasks.outputs.report.sections.base import Ctx
 from tasks.outputs.report.sections.funnel import section_adverse, section_funnel, section_odds, section_wres

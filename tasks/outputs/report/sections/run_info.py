@@ -7,7 +7,7 @@ every status change).  The methods text summarises docs/methods.md; it states no
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import polars as pl
 
@@ -81,5 +81,5 @@ def section_metadata(c: Ctx) -> str:
              ("status dates", r.get("status_dates")),
              ("SDC policy version", pol.get("policy_version")), ("SDC policy hash", pol.get("policy_sha256")),
              ("published tables", ", ".join(pol.get("tables", [])) or NA),
-             ("report generated", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))]
+             ("report generated", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))]
     return "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(NA if v is None else v)}</dd>" for k, v in items) + "</dl>"
