@@ -300,6 +300,19 @@ def record_status_dates(db: str | Path, run_id: str, status_dates: str) -> None:
         run_sql(con, "ops/registry/set_status_dates", {"run_id": run_id, "status_dates": status_dates})
 
 
+def record_reuse(db: str | Path, run_id: str, analysis: str, reused: dict) -> None:
+    """Record what ``analysis`` reused instead of recomputing (``reuse_json``, one key per analysis)."""
+    from tasks.warehouse.connection import table_exists, writing
+
+    with writing(db) as con:
+        run = get_run(con, run_id) if table_exists(con, "results.runs") else None
+        if run is None:  # an analysis run outside a registered run (tests, notebooks)
+            return
+        current = json.loads(run.get("reuse_json") or "{}")
+        current[analysis] = reused
+        run_sql(con, "ops/registry/set_reuse", {"run_id": run_id, "reuse_json": json.dumps(current, sort_keys=True)})
+
+
 def mark_failed(db: str | Path, run_id: str, reason: str) -> None:
     """Mark a run ``failed`` with its reason (also after publish: results.latest_* then skip it)."""
     from tasks.warehouse.connection import writing

@@ -31,6 +31,9 @@ ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS outputs_json VARCHAR;
 -- status_dates: whether the applications export dates its status changes ('complete', 'partial', 'absent':
 -- then point-in-time runs use final flags; tasks/marts.py load_mart, docs/data-contract.md "Status dates")
 ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS status_dates VARCHAR;
+-- reuse_json: what the run took from earlier work instead of recomputing, by analysis
+-- ({"text": {"documents": n, "from_cache": n, "computed": n}}; tasks/publish/registry.py record_reuse)
+ALTER TABLE results.runs ADD COLUMN IF NOT EXISTS reuse_json VARCHAR;
 CREATE OR REPLACE VIEW results.latest_runs AS
 SELECT * FROM results.runs
 WHERE status = 'completed'

@@ -18,7 +18,9 @@ vacancy features of ``marts.application_funnel`` and the interview scores of
 
 Pure functions (:func:`bme_effects`, :func:`analyse_frames`) hold the logic so
 tests run without a warehouse; group means with cluster-robust SEs, clustered
-OLS and BH q-values come from :mod:`tasks.stats`.  Never writes to the warehouse.
+OLS and BH q-values come from :mod:`tasks.stats`.  Writes nothing to the warehouse but its
+per-document content cache (``meta.text_features``, :mod:`tasks.analyses.text.doc_cache`) and the
+run registry's record of what it reused (``results.runs.reuse_json``), both through the single writer.
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ from typing import Callable, Sequence
 import numpy as np
 import polars as pl
 
-from tasks.analyses.text.sentiment import build_analyzer, document_sentiment
+from tasks.analyses.text.doc_cache import FeatureCache, WarehouseCache, document_features, sentence_score_arrays
+from tasks.analyses.text.sentiment import summarise_scores
 from tasks.analyses.text.topics import (
     DEFAULT_K_RANGE,
     DEFAULT_SEED,
@@ -38,7 +41,6 @@ from tasks.analyses.text.topics import (
     document_lemmas,
     dominant_topic,
     fit_topics,
-    sentence_features,
 )
 from tasks.core.vocabulary import (
     MODEL_LINEAR,
@@ -175,23 +177,23 @@ def process_texts(
     n_process: int = 1,
     fit_max_docs: int = 50_000,
     reredact: bool = True,
+    cache: FeatureCache | None = None,
     progress: Progress = _noop,
 ) -> dict:
-    """Redaction safety net, lemmas, sentence sentiment and a topic model for one corpus."""
-    texts = ["" if t is None else str(t) for t in texts]
-    if reredact:
-        # defence in depth: pattern and title rules again (marts text is already redacted at ingest)
-        from tasks.privacy.redaction import build_redactor
+    """Redaction safety net, lemmas, sentence sentiment and a topic model for one corpus.
 
-        texts = [t for t, _ in build_redactor(None).redact_many(texts, batch_size=batch_size, n_process=n_process)]
-    progress(0.15, "redaction check")
-    nlp = build_lemmatiser(model)
-    feats = sentence_features(texts, nlp, batch_size=batch_size, n_process=n_process)
+    The per-document steps (redaction check, sentences and lemmas, sentence sentiment) come from
+    :func:`tasks.analyses.text.doc_cache.document_features`: only texts that ``cache`` does not hold
+    are computed; the corpus-level topic model is always fitted on all of them."""
+    docs, stats = document_features(
+        texts, model=model, reredact=reredact, batch_size=batch_size, n_process=n_process, cache=cache,
+        progress=lambda f, m: progress(0.6 * f, m))
+    texts = [d.text for d in docs]
+    feats = [d.sentence_features for d in docs]
     lemmas = document_lemmas(feats)
-    progress(0.4, "lemmatised")
-    analyzer = build_analyzer()
-    sent_mean, n_sent, neg_share, per_sentence = document_sentiment(([s for s, _ in f] for f in feats), analyzer)
+    sent_mean, n_sent, neg_share, per_sentence = summarise_scores(sentence_score_arrays(docs))
     progress(0.6, "sentiment scored")
+    nlp = build_lemmatiser(model)
     tm = fit_topics(
         lemmas, method=method, k_range=k_range, seed=seed, fit_max_docs=fit_max_docs,
         theme_lemmas=default_theme_lemmas(nlp),
@@ -206,7 +208,7 @@ def process_texts(
     return {
         "texts": texts, "lemmas": lemmas, "sentiment": sent_mean, "n_sentences": n_sent,
         "negative_share": neg_share, "model": tm, "shares": shares, "sentence_doc": sent_doc,
-        "sentence_score": sent_scores, "sentence_topic": sent_topic,
+        "sentence_score": sent_scores, "sentence_topic": sent_topic, "feature_stats": stats,
     }
 
 
@@ -293,7 +295,8 @@ def _source_texts(source: str, texts: pl.DataFrame, params: dict) -> pl.DataFram
     return texts
 
 
-def _process(frame: pl.DataFrame, params: dict, k_range: Sequence[int], progress: Progress) -> dict:
+def _process(frame: pl.DataFrame, params: dict, k_range: Sequence[int], progress: Progress,
+             cache: FeatureCache | None = None) -> dict:
     """:func:`process_texts` on the frame's text with the run parameters (``text_*``)."""
     return process_texts(
         frame["text"].to_list(),
@@ -301,7 +304,7 @@ def _process(frame: pl.DataFrame, params: dict, k_range: Sequence[int], progress
         seed=int(params.get("text_seed", DEFAULT_SEED)), model=params.get("text_spacy_model"),
         batch_size=int(params.get("text_batch_size", 1000)), n_process=int(params.get("text_n_process", 1)),
         fit_max_docs=int(params.get("text_fit_max_docs", 50_000)), reredact=bool(params.get("text_reredact", True)),
-        progress=progress,
+        cache=cache, progress=progress,
     )
 
 
@@ -387,7 +390,7 @@ def _document_rows(source: str, frame: pl.DataFrame, share_cols: dict[str, int])
 
 
 def _analyse_source(source: str, texts: pl.DataFrame, funnel: pl.DataFrame, scores: pl.DataFrame | None,
-                    params: dict, prog: Progress) -> dict[str, list] | None:
+                    params: dict, prog: Progress, cache: FeatureCache | None = None) -> dict[str, list] | None:
     """Result rows of one source (topics, prevalence, sentiment, effects, documents); None if too few documents."""
     texts = _source_texts(source, texts, params)
     frame = document_frame(source, texts, funnel, scores if source == SOURCE_ASSESSMENTS else None)
@@ -395,7 +398,7 @@ def _analyse_source(source: str, texts: pl.DataFrame, funnel: pl.DataFrame, scor
     if frame.height < 4 * max(k_range):
         log.warning("%s: %d documents, too few for topic models with K up to %d; skipped", source, frame.height, max(k_range))
         return None
-    res = _process(frame, params, k_range, lambda f, m: prog(0.8 * f, m))
+    res = _process(frame, params, k_range, lambda f, m: prog(0.8 * f, m), cache)
     tm = res["model"]
     share_cols = {f"_share_{k}": k for k in range(tm.k)}
     frame = _with_results(frame, res, share_cols)
@@ -421,8 +424,12 @@ def analyse_frames(
     scores: pl.DataFrame | None,
     params: dict | None = None,
     progress: Progress | None = None,
+    cache: FeatureCache | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """All five result tables from mart-shaped frames (``sources``: source -> text mart frame)."""
+    """All five result tables from mart-shaped frames (``sources``: source -> text mart frame).
+
+    ``cache``: where per-document NLP results are looked up and stored (:mod:`tasks.analyses.text.doc_cache`);
+    the tables are the same with or without it."""
     params = params or {}
     progress = progress or _noop
     parts: dict[str, list] = {"topics": [], "prevalence": [], "sentiment": [], "effects": [], "documents": []}
@@ -433,7 +440,7 @@ def analyse_frames(
         def prog(f: float, m: str, lo=lo, span=span, source=source) -> None:
             progress(min(lo + span * f, 1.0), f"{source}: {m}")
 
-        out = _analyse_source(source, sources[source], funnel, scores, params, prog)
+        out = _analyse_source(source, sources[source], funnel, scores, params, prog, cache)
         for name, rows in (out or {}).items():
             parts[name] += rows
     progress(1.0, "text analysis complete")
@@ -496,4 +503,12 @@ def analyse(ctx, progress: Progress | None = None) -> dict[str, pl.DataFrame]:
     funnel = load_mart(ctx, "application_funnel", window=True)
     scores = load_mart(ctx, "score_sheets", columns=["application_id", "normalised_score"], window=True)
     log.info("text analysis: %d assessments, %d letters", sources[SOURCE_ASSESSMENTS].height, sources[SOURCE_LETTERS].height)
-    return analyse_frames(sources, funnel, scores, params=ctx.params, progress=progress)
+    cache = WarehouseCache(ctx.db_path)
+    out = analyse_frames(sources, funnel, scores, params=ctx.params, progress=progress, cache=cache)
+    from tasks.publish.registry import record_reuse
+
+    # distinct texts: looked up in the content cache, found there, computed and added to it
+    record_reuse(ctx.db_path, ctx.run_id, "text", {"distinct_texts": cache.tally["looked_up"],
+                                                   "from_cache": cache.tally["from_cache"],
+                                                   "computed": cache.tally["computed"]})
+    return out

@@ -95,11 +95,14 @@ def document_sentiment(
     """Per document: mean sentence compound (NaN if no sentences), number of sentences,
     share of negative sentences, and the sentence scores themselves."""
     a = analyzer or build_analyzer()
-    means, ns, negs, per = [], [], [], []
-    for sents in docs_sentences:
-        sc = sentence_scores(list(sents), a)
-        per.append(sc)
+    return summarise_scores([sentence_scores(list(sents), a) for sents in docs_sentences])
+
+
+def summarise_scores(per: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """:func:`document_sentiment`'s summary of given sentence scores (one array per document)."""
+    means, ns, negs = [], [], []
+    for sc in per:
         ns.append(sc.size)
         means.append(float(sc.mean()) if sc.size else np.nan)
         negs.append(float((sc <= NEGATIVE_THRESHOLD).mean()) if sc.size else np.nan)
-    return np.array(means), np.array(ns, dtype=int), np.array(negs), per
+    return np.array(means), np.array(ns, dtype=int), np.array(negs), list(per)
