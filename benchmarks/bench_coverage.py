@@ -5,8 +5,8 @@ edi_recruit/synthetic with effects/default.yaml, their funnel tables and ESR
 snapshots go through the real ingest and marts, and each is dealt into 40
 disjoint groups of vacancies and of staff: 200 independent small trusts
 (tests/analyses/funnel_statistics/replicates.py says why).  Each replicate is
-fitted by tasks.analyses.funnel_statistics.odds_ratios.stage_fits (shortlist
-logit, offer conditional logit, apply_workforce logit).  Prints, per planted
+fitted by tasks.analyses.funnel_statistics.odds_ratios.stage_fits (apply_pool
+binomial GLM, shortlist logit, offer conditional logit, apply_workforce logit).  Prints, per planted
 term, the coverage, its Monte Carlo s.e., the mean bias, the binomial
 acceptance region (family-wise 1% over the terms, as in
 tests/analyses/funnel_statistics/test_calibration.py) and the mean of F_k(W).
@@ -55,8 +55,6 @@ def study(tmp: Path, *, trusts: int = 5, replicates: int = 40, applications: int
 
 
 def main() -> None:
-    import replicates as R
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trusts", type=int, default=5)
     ap.add_argument("--replicates", type=int, default=40)
@@ -66,21 +64,33 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         reps, truth, rows = study(Path(d), trusts=args.trusts, replicates=args.replicates,
                                   applications=args.applications)
+    print(report(reps, truth, rows, trusts=args.trusts, replicates=args.replicates,
+                 applications=args.applications, seconds=time.perf_counter() - t0))
+
+
+def report(reps: list, truth: dict, rows: list[dict], *, trusts: int, replicates: int, applications: int,
+           seconds: float) -> str:
+    """The study's header line (date, code version, regions, mean F_k(W)) and its markdown table."""
+    import replicates as R
+
     mean_u, n_u = R.joint_pit_mean(reps, truth, R.CALIBRATION_STAGES)
     ulo, uhi = R.pit_region(n_u, alpha=0.005)
     version = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                             text=True).stdout.strip()
+                             text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "tasks", "edi_recruit", "tests/analyses",
+                            "benchmarks"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
     lo, hi = rows[0]["region"]
-    print(f"95% CI coverage over {len(reps)} replicates ({args.trusts} trusts x {args.replicates}, "
-          f"{args.applications} applications each), {date.today()}, code {version} "
-          f"({time.perf_counter() - t0:.0f}s); region for the covering count {lo}..{hi}; "
-          f"mean F_k(W) {mean_u:.3f} (region [{ulo:.3f}, {uhi:.3f}])")
-    print("| stage | model | term | planted | coverage | MC s.e. | mean bias |")
-    print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['stage']} | {r['model']} | `{r['term']}` | {r['planted']:+.2f} | {r['coverage']:.3f} | "
-              f"{r['mc_se']:.3f} | {r['mean_bias']:+.3f} |")
-
+    head = (f"95% CI coverage over {len(reps)} replicates ({trusts} trusts x {replicates}, "
+            f"{applications} applications each), {date.today()}, code {version}"
+            f"{' (uncommitted changes in the tree)' if dirty else ''} "
+            f"({seconds:.0f}s); region for the covering count {lo}..{hi}; "
+            f"mean F_k(W) {mean_u:.3f} over {n_u} (region [{ulo:.3f}, {uhi:.3f}])")
+    lines = [head,
+             "| stage | model | term | planted | coverage | MC s.e. | mean bias |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['stage']} | {r['model']} | `{r['term']}` | {r['planted']:+.2f} | {r['coverage']:.3f} | "
+              f"{r['mc_se']:.3f} | {r['mean_bias']:+.3f} |" for r in rows]
+    return "\n".join(lines)
 
 if __name__ == "__main__":
     main()

@@ -5,26 +5,28 @@ edi_recruit/synthetic (default effects), its funnel tables and ESR snapshots
 through the real ingest and marts, dealt into 30 disjoint groups
 of vacancies (and of staff) = independent small trusts (replicates.py says
 why they are independent).  Each replicate is fitted by
-``odds_ratios.stage_fits``: the shortlist logit (vacancy-clustered SEs), the
-offer conditional logit, the apply_workforce logit (staff-clustered).
+``odds_ratios.stage_fits``: the apply_pool binomial GLM (quasi-binomial SEs),
+the shortlist logit (vacancy-clustered SEs), the offer conditional logit, the
+apply_workforce logit (staff-clustered).
 
 Pre-registered (fixed before the first run; no seed was ever replaced): trust
 seed, split seed and 30 replicates, ``replicates.DEFAULT_*`` (fixtures in conftest.py).
 
 The rule, family-wise error 1% under correct SEs (Bonferroni over its parts):
 
-* R1, per term (the K = 9 planted ``bme``/``bme:*`` terms of the three
-  stages): the number of replicates whose 95% CI covers the planted value
+* R1, per term (the K = 12 planted terms: ``bme``/``bme:*`` of shortlist,
+  offer and apply_workforce, and apply_pool's ``letter_to_ceo``,
+  ``diverse_panel``, ``post_programme``): the number of replicates whose 95% CI covers the planted value
   lies in the two-sided Binomial(30, 0.95) region at 0.5%/K each
   (``coverage_region``: 23..30).
 * R2, pooled: for each (replicate, stage) u = F_k(W), W the joint Wald
   statistic of the stage's k checked terms at the planted vector.  Under
-  correct SEs the 90 values are iid U(0, 1); their mean lies in
-  0.5 +- z_{0.0025} sqrt(1/(12*90)) = [0.415, 0.585] with probability 99.5%.
+  correct SEs the 120 values are iid U(0, 1); their mean lies in
+  0.5 +- z_{0.0025} sqrt(1/(12*120)) = [0.426, 0.574] with probability 99.5%.
 
 Power (why 30 replicates): SEs scaled by 0.8 or 1.25 move the mean of u to
-about 0.61 or 0.35; by simulation of the chi-square model the rule rejects
-them with probability 0.95 and 0.97 (24 replicates: 0.88 and 0.92).  R1 alone
+about 0.61 or 0.35; by simulation of the chi-square model (k = 3, 3, 4, 2 per
+stage, 20,000 draws) R2 rejects them with probability 0.989 and 0.997.  R1 alone
 could not: a 1.25 scale only lifts coverage from 0.95 to 0.986, invisible in
 30 seeds.  ``test_rule_rejects_scaled_standard_errors`` is that mutation
 check on these replicates.
@@ -47,12 +49,12 @@ def calibration_failures(reps: list[R.Replicate], truth: dict) -> list[str]:
 
 
 def test_region_is_the_binomial_one():
-    # a hand check of coverage_region: P(X <= 22) <= 0.5%/9/2 < P(X <= 23) for X ~ Bin(30, 0.95)
+    # a hand check of coverage_region: P(X <= 22) <= 0.5%/12/2 < P(X <= 23) for X ~ Bin(30, 0.95)
     from scipy import stats
 
-    a = FAMILY_ALPHA / 2 / 9 / 2
+    a = FAMILY_ALPHA / 2 / 12 / 2
     assert stats.binom.cdf(22, 30, 0.95) <= a < stats.binom.cdf(23, 30, 0.95)
-    assert R.coverage_region(30, alpha=FAMILY_ALPHA / 2 / 9) == (23, 30)
+    assert R.coverage_region(30, alpha=FAMILY_ALPHA / 2 / 12) == (23, 30)
     assert R.coverage_region(200, alpha=0.01)[0] < 190 < R.coverage_region(200, alpha=0.01)[1]
 
 
@@ -79,8 +81,12 @@ def test_cis_calibrated_on_200_generated_replicates(tmp_path):
     from tasks.core.paths import PROJECT_ROOT
 
     sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
-    from bench_coverage import study
+    import time
 
-    reps, truth, _ = study(tmp_path)
+    from bench_coverage import report, study
+
+    t0 = time.perf_counter()
+    reps, truth, rows = study(tmp_path)
+    print(report(reps, truth, rows, trusts=5, replicates=40, applications=50_000, seconds=time.perf_counter() - t0))
     assert len(reps) == 200
     assert not calibration_failures(reps, truth), calibration_failures(reps, truth)

@@ -54,7 +54,7 @@ def test_apply_workforce_population_by_hand():
 def test_apply_pool_binomial_glm_closed_form():
     # two vacancy types: letter vs none; pooled composition gives the coefficient
     af_rows = []
-    for v, letter, n_bme, n_white in [("v1", 0, 10, 30), ("v2", 0, 5, 15), ("v3", 1, 12, 18), ("v4", 1, 8, 12)]:
+    for v, letter, n_bme, n_white in [("v1", 0, 12, 28), ("v2", 0, 3, 17), ("v3", 1, 12, 18), ("v4", 1, 8, 12)]:
         af_rows += [(v, letter, 1, 0)] * n_bme + [(v, letter, 0, 0)] * n_white
         af_rows += [(v, letter, 1, 1)] * 3  # internal applicants are not in the pool
     af = pl.DataFrame(af_rows, schema=["vacancy_id", "letter_to_ceo", "bme", "internal"], orient="row")
@@ -65,6 +65,11 @@ def test_apply_pool_binomial_glm_closed_form():
     assert fit.params[0] == pytest.approx(math.log(15 / 45), abs=1e-7)
     assert fit.params[1] == pytest.approx(math.log((20 / 30) / (15 / 45)), abs=1e-7)
     assert fit.n_obs == 110 and fit.n_events == 35 and fit.n_clusters == 4
+    # quasi-binomial SE by hand: fitted shares 0.25 (no letter) and 0.4 (letter); Pearson chi-square
+    # (12-10)^2/7.5 + (3-5)^2/3.75 + 0 + 0 = 1.6 on 4 - 2 df, so phi = 0.8;
+    # var(letter) = phi (1/(60 x 0.25 x 0.75) + 1/(50 x 0.4 x 0.6))
+    assert fit.cov[1, 1] == pytest.approx(0.8 * (1 / 11.25 + 1 / 12), rel=1e-7)
+    assert fit.cov[0, 0] == pytest.approx(0.8 / 11.25, rel=1e-7)
 
 
 def test_disability_not_declared_indicator():
