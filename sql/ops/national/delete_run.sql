@@ -1,0 +1,1 @@
+DELETE FROM {{table}} WHERE run_id = $run_id;
