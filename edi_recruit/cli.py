@@ -238,9 +238,15 @@ def _add_outputs(sub, defaults) -> None:
     o.set_defaults(func=commands.cmd_outputs)
 
 
+def _add_national(sub, defaults) -> None:
+    from edi_recruit.national_commands import add_national_subcommands  # generate-national, national
+
+    add_national_subcommands(sub, defaults)
+
+
 SUBCOMMAND_BUILDERS = (_add_generate, _add_ingest, _add_validate, _add_run, _add_demo, _add_runs, _add_backfill,
                        _add_serve, _add_report_and_export, _add_diff, _add_rekey, _add_retention,
-                       _add_outputs)
+                       _add_outputs, _add_national)
 
 
 def build_parser() -> argparse.ArgumentParser:
