@@ -150,7 +150,7 @@ def validate(
     run_dir.mkdir(parents=True, exist_ok=True)
     if not Path(str(db_path)).exists():
         raise ValidationCritical(f"no warehouse at {db_path}: run `edi-recruit ingest` first")
-    gxr = GXContext(run_dir)
+    gxr = GXContext.for_run(run_dir)
     with writing(db_path) as con:
         staged = _staged_set(con, db_path, run_id)
         before = {t: _quarantined(con, t, create=True) for t in staged.tables}

@@ -6,9 +6,11 @@ plus helper columns; free text stays in DuckDB), streamed to Arrow and handed to
 pandas without a per-value copy (:func:`validation_frame`).  (GX's SQLAlchemy path
 to DuckDB is broken upstream, so the frames go through pandas.)
 
-The context lives in the run's folder, ``<out_dir>/<run_id>/gx``, so the resolved
-suites, the validation results and the Data Docs
-(``<out_dir>/<run_id>/data_docs/index.html``) persist with the run.
+One in-memory context is built per process and reused by every run and backfill month
+(:meth:`GXContext.for_run`; each run starts from empty stores).  The run's resolved suites and
+validation results are written as JSON to ``<out_dir>/<run_id>/gx/`` and its Data Docs to
+``<out_dir>/<run_id>/data_docs/index.html``, rewritten to load nothing from the network
+(:mod:`tasks.validation.docs_offline`), so they persist with the run.
 
 This module runs expectations and returns GX's results as they are; it never
 decides severities or actions (:mod:`tasks.validation.rules`, :mod:`tasks.validation.gate`)
@@ -16,9 +18,11 @@ and never changes the warehouse.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import threading
 import warnings
 from pathlib import Path
 
@@ -40,9 +44,19 @@ ROW_ID_FILE_SHIFT = 2 ** 32   # _row_id = file_no * 2^32 + _row_number (sql/chec
 
 
 class GXContext:
-    """The run's GX context: one pandas datasource ("staging") and one Data Docs site ("run")."""
+    """GX's context for validation: one pandas datasource ("staging") and one Data Docs site ("run").
 
-    def __init__(self, run_dir: Path):
+    Built once per process and reused by every run and backfill month (:meth:`for_run`): building a
+    context, its stores and datasource costs about as much as validating a month's small tables.
+    Each run starts from empty stores (:meth:`start_run`), so its Data Docs show that run only; the
+    resolved suites and the validation results are also written as JSON to ``<run_dir>/gx/``.  The
+    context is in memory ("ephemeral"): nothing of one run leaks into the next.  A second run started
+    while another thread's run holds the process's context gets a context of its own.
+    """
+
+    built = 0   # contexts built in this process (the tests check reuse)
+
+    def __init__(self, run_dir: Path | None = None):
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         import great_expectations as gx
@@ -55,29 +69,70 @@ class GXContext:
         from great_expectations.execution_engine import pandas_execution_engine
 
         pandas_execution_engine.HASH_THRESHOLD = 0
-        self.root = run_dir / "gx"
-        self.docs_dir = run_dir / "data_docs"
-        # one context per run: a re-run of the same run id starts afresh
+        self.ctx = gx.get_context(mode="ephemeral")
+        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        if "local_site" in (self.ctx.get_config().data_docs_sites or {}):
+            self.ctx.delete_data_docs_site("local_site")
+        self.source = self.ctx.data_sources.add_or_update_pandas("staging")
+        self.root: Path | None = None
+        self.docs_dir: Path | None = None
+        GXContext.built += 1
+        if run_dir is not None:
+            self.start_run(run_dir)
+
+    @classmethod
+    def for_run(cls, run_dir: Path) -> GXContext:
+        """The process's context, emptied and pointed at ``run_dir`` (built on first use)."""
+        global _SHARED, _SHARED_OWNER
+        me = threading.get_ident()
+        with _SHARED_LOCK:
+            if _SHARED is None:
+                _SHARED = cls()
+            mine = _SHARED_OWNER in (None, me)
+            if mine:
+                _SHARED_OWNER = me
+        if not mine:
+            log.info("the process's GX context is in use by another run: this run builds its own")
+            return cls(run_dir)
+        _SHARED.start_run(run_dir)
+        return _SHARED
+
+    def release(self) -> None:
+        """Hand the process's context back (done by :meth:`build_docs`); other contexts: nothing to do."""
+        global _SHARED_OWNER
+        with _SHARED_LOCK:
+            if self is _SHARED and _SHARED_OWNER == threading.get_ident():
+                _SHARED_OWNER = None
+
+    def start_run(self, run_dir: Path) -> None:
+        """Empty the stores (suites, validation definitions, results) and send Data Docs to ``run_dir``."""
+        self.root = Path(run_dir) / "gx"
+        self.docs_dir = Path(run_dir) / "data_docs"
+        # a re-run of the same run id starts afresh
         shutil.rmtree(self.root, ignore_errors=True)
         shutil.rmtree(self.docs_dir, ignore_errors=True)
-        self.ctx = gx.get_context(mode="file", project_root_dir=str(self.root))
-        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-        self.ctx.variables.save()
+        for store in (self.ctx.validation_definition_store, self.ctx.expectations_store,
+                      self.ctx.validation_results_store):
+            for key in store.list_keys():
+                store.remove_key(key)
         self._data_docs_site()
-        self.source = self.ctx.data_sources.add_or_update_pandas("staging")
 
     def _data_docs_site(self) -> None:
-        """Data Docs go to ``<run_dir>/data_docs`` only (GX's default local site is removed)."""
-        sites = self.ctx.get_config().data_docs_sites or {}
-        if "run" not in sites:
-            self.ctx.add_data_docs_site(site_name="run", site_config={
-                "class_name": "SiteBuilder", "show_how_to_buttons": False,
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                  "base_directory": str(self.docs_dir.resolve())},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            })
-        if "local_site" in sites:
-            self.ctx.delete_data_docs_site("local_site")
+        """Data Docs go to ``<run_dir>/data_docs`` only."""
+        if "run" in (self.ctx.get_config().data_docs_sites or {}):
+            self.ctx.delete_data_docs_site("run")
+        self.ctx.add_data_docs_site(site_name="run", site_config={
+            "class_name": "SiteBuilder", "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(self.docs_dir.resolve())},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+
+    def _record(self, kind: str, name: str, payload: dict) -> None:
+        """Keep a run's resolved suite or validation result as JSON in ``<run_dir>/gx/<kind>/<name>.json``."""
+        folder = self.root / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.json").write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
 
     def run(self, name: str, configs: list[dict], df, result_format: dict) -> list:
         """Validate ``df`` against the suite; the results are stored in the run's context (Data Docs)."""
@@ -94,6 +149,8 @@ class GXContext:
             # pandas warns that ETHNIC_CODE_PATTERN has groups (str.contains): harmless
             warnings.simplefilter("ignore", UserWarning)
             res = vd.run(batch_parameters={"dataframe": df}, result_format=result_format)
+        self._record("expectations", name, suite.to_json_dict())
+        self._record("validations", name, res.to_json_dict())
         return list(res.results)
 
     def offending_rows(self, name: str, configs: list[dict], df) -> list:
@@ -121,15 +178,26 @@ class GXContext:
             return asset.add_batch_definition_whole_dataframe("whole")
 
     def build_docs(self) -> str | None:
-        """Build the run's Data Docs; the path of their index page, or None when they could not be built."""
+        """Build the run's Data Docs for offline reading (:mod:`tasks.validation.docs_offline`) and hand the
+        context back; the path of their index page, or None when they could not be built."""
+        from tasks.validation.docs_offline import make_offline
+
         try:
             self.ctx.build_data_docs(site_names=["run"])
+            make_offline(self.docs_dir)
         except Exception as exc:  # noqa: BLE001 - docs are a report, not a gate
             first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             log.warning("Data Docs could not be built: %s", first_line)
             return None
+        finally:
+            self.release()
         index = self.docs_dir / "index.html"
         return str(index) if index.exists() else None
+
+
+_SHARED: GXContext | None = None      # the process's context (GXContext.for_run)
+_SHARED_OWNER: int | None = None      # the thread whose run holds it
+_SHARED_LOCK = threading.Lock()
 
 
 # --------------------------------------------------------------------------
