@@ -637,3 +637,20 @@ def financial_year_end(label: str) -> int:
 # --------------------------------------------------------------------------
 NHS_REGIONS: tuple[str, ...] = ("East of England", "London", "Midlands", "North East and Yorkshire", "North West",
                                 "South East", "South West")
+
+
+# Models in words (artifacts, workbook): model name -> what a reader is told
+MODEL_DISPLAY: dict[str, str] = {
+    MODEL_LOGIT: "logistic regression",
+    MODEL_BINOMIAL_GLM: "binomial regression of the pool share",
+    MODEL_CONDITIONAL_LOGIT: "conditional logit (within each post)",
+    MODEL_LINEAR: "linear regression",
+    MODEL_MIXED_LINEAR: "mixed linear model",
+    MODEL_MULTINOMIAL_LOGIT: "multinomial logit",
+    MODEL_SEGMENTED_LINEAR: "segmented regression (interrupted time series)",
+}
+
+
+def display_model(model: str | None) -> str:
+    """A model in words (``conditional_logit`` -> "conditional logit (within each post)"); unknown names pass through."""
+    return MODEL_DISPLAY.get(str(model), str(model).replace("_", " ")) if model is not None else ""
