@@ -132,8 +132,12 @@ def _add_demo(sub, defaults) -> None:
                        description="Generate a synthetic trust (if not there) and run the evaluation for its latest month.")
     d.add_argument("--workdir", default="data/demo", help="folder for the demo's extracts, warehouse and outputs")
     d.add_argument("--seed", type=int, default=7)
-    d.add_argument("--as-of", type=_month, default=defaults.DEFAULT_PERIOD_END)
+    d.add_argument("--as-of", type=_month, default=None,
+                   help="month to evaluate, YYYY-MM (default: the last month of the demo's data)")
     d.add_argument("--regenerate", action="store_true", help="write the synthetic extracts again")
+    d.add_argument("--applications", type=int, default=None,
+                   help="size of the synthetic trust (default: the demo profile's, sized like the published study's "
+                        "trust; a smaller trust is quicker but cannot detect the letter effect)")
     _add_param_option(d)
     d.set_defaults(func=commands.cmd_demo)
 

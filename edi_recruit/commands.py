@@ -187,15 +187,20 @@ def cmd_demo(args) -> int:
     extracts, db, out = base / "extracts", base / "edi_recruit.duckdb", base / "out"
     config = config_from_args(args, extracts=extracts, db=db, out_dir=out)
     from edi_recruit.synthetic.generator import generate_trust, load_effects
+    from edi_recruit.synthetic.profiles import DEMO, last_data_month
     from flows.monthly_evaluation import monthly_evaluation
 
     if not (extracts / "applications.csv").exists() or args.regenerate:
         with progress_display("generate") as cb:
+            size = getattr(args, "applications", None) or DEMO.applications
             generate_trust(extracts, seed=args.seed, effects=load_effects(None),
+                           **(DEMO.generator_arguments() | {"applications": size}),
                            progress=lambda d, t: cb("synthetic trust", d, t))
-        print(f"Generated a synthetic trust (seed {args.seed}) in {extracts.resolve()}")
+        print(f"Generated a synthetic trust (seed {args.seed}, {size:,} applications, "
+              f"{DEMO.period_start} to {DEMO.period_end}) in {extracts.resolve()}")
+    as_of = args.as_of or last_data_month(extracts)   # default: the last month of the data
     with prefect_api():
-        result = monthly_evaluation(as_of=args.as_of, **config.flow_parameters())
+        result = monthly_evaluation(as_of=as_of, **config.flow_parameters())
     _print_run_result(result)
     return 0
 

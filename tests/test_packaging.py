@@ -77,7 +77,8 @@ def test_demo_runs_from_the_wheel_in_a_fresh_environment(wheel, tmp_path):
                             "print(tasks.__file__); print(flows.__file__); print(edi_recruit.__file__); print(SQL_DIR)"],
                            check=True, capture_output=True, text=True, cwd=tmp_path, env=env).stdout.split()
     assert all(p.startswith(str(site)) for p in where), where
-    run = subprocess.run([str(venv / "bin" / "edi-recruit"), "demo", "--workdir", str(tmp_path / "demo")],
+    run = subprocess.run([str(venv / "bin" / "edi-recruit"), "demo", "--workdir", str(tmp_path / "demo"),
+                          "--applications", "8000"],   # the tests' trust size, not the demo profile's (CI time)
                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     out = tmp_path / "demo" / "out"
