@@ -237,6 +237,7 @@ class LocalPrefect:
     server: subprocess.Popen | None = None
     worker: subprocess.Popen | None = None
     auth: str | None = None
+    outputs: object | None = None   # the outputs server (edi_recruit/outputs_server.py): artifact links over http
 
     @property
     def url(self) -> str:
@@ -257,7 +258,13 @@ class LocalPrefect:
             self.server = start_server(self.home, self.port, logs / "server.log" if logs else None, auth=self.auth)
             wait_healthy(self.url, proc=self.server)
         api("GET", f"{self.url}/admin/version", attempts=3)  # the auth string is accepted
-        _write_state(self.home, {"url": self.url, "pid": self.server.pid if self.server else None, "by": "serve"})
+        from edi_recruit.outputs_server import start_outputs_server
+
+        self.outputs = start_outputs_server(self.port + 1, self.auth)
+        links = self.outputs.env() if self.outputs else {}
+        worker_env = {**(worker_env or {}), **links}
+        _write_state(self.home, {"url": self.url, "pid": self.server.pid if self.server else None, "by": "serve",
+                                 **({"outputs": links} if links else {})})
         ensure_work_pool(self.url)
         deploy(self.home, self.port, logs / "deploy.log" if logs else None, auth=self.auth)
         if with_worker:
@@ -267,6 +274,8 @@ class LocalPrefect:
 
     def stop(self) -> None:
         stop(self.worker)
+        if self.outputs is not None:
+            self.outputs.stop()
         stop(self.server)
         if self.server is not None:
             _clear_state(self.home, self.url)
@@ -341,16 +350,20 @@ def ensure_local_api(home: str | Path) -> tuple[str, str]:
             return state["url"], auth
         (home / "logs").mkdir(mode=0o700, exist_ok=True)
         for attempt in range(3):           # a port taken between choosing and binding: choose again
-            port = free_port()
+            port, outputs_port = free_port(), free_port()
             proc = _popen([sys.executable, "-m", "edi_recruit.server", "supervise", "--home", str(home),
-                           "--port", str(port)], prefect_env(home, port, auth=auth), home / "logs" / "api.log")
+                           "--port", str(port), "--outputs-port", str(outputs_port)],
+                          prefect_env(home, port, auth=auth), home / "logs" / "api.log")
             try:
                 wait_healthy(api_url(port), timeout=_seconds(STARTUP_SECONDS_ENV, DEFAULT_STARTUP_SECONDS), proc=proc)
             except RuntimeError:
                 if attempt == 2:
                     raise ApiUnavailable(f"the local Prefect API would not start; see {home / 'logs' / 'api.log'}")
                 continue
-            _write_state(home, {"url": api_url(port), "pid": proc.pid, "by": "cli"})
+            from edi_recruit.outputs_server import output_roots, outputs_env
+
+            _write_state(home, {"url": api_url(port), "pid": proc.pid, "by": "cli",
+                                "outputs": outputs_env(f"http://127.0.0.1:{outputs_port}", output_roots())})
             return api_url(port), auth
     raise AssertionError("unreachable")
 
@@ -383,10 +396,17 @@ def cli_api(home: str | Path | None = None):
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     updates = {PREFECT_API_URL: url, **({PREFECT_API_AUTH_STRING: auth} if auth else {})}
+    state = _read_state(home) or {}
+    # the run's artifacts link to the outputs server beside that API (edi_recruit/outputs_server.py)
+    links = {k: v for k, v in (state.get("outputs") or {}).items() if k not in os.environ} \
+        if state.get("url") == url else {}
+    os.environ.update(links)
     try:
         with temporary_settings(updates=updates):
             yield url
     finally:
+        for k in links:
+            os.environ.pop(k, None)
         stop.set()
         if not os.environ.get("PREFECT_API_URL"):
             _touch_lease(home)
@@ -410,8 +430,9 @@ def stop_local_api(home: str | Path, timeout: float = 30.0) -> bool:
     return True
 
 
-def supervise(home: Path, port: int) -> int:
-    """Run ``prefect server start`` until it has been idle (no CLI lease) for EDI_RECRUIT_API_IDLE_SECONDS."""
+def supervise(home: Path, port: int, outputs_port: int | None = None) -> int:
+    """Run ``prefect server start`` until it has been idle (no CLI lease) for EDI_RECRUIT_API_IDLE_SECONDS,
+    with the outputs server (artifact links) on ``outputs_port``."""
     # a CLI refreshes its lease every 30 s: a shorter idle limit would stop the API under a running flow
     idle = max(_seconds(IDLE_SECONDS_ENV, DEFAULT_IDLE_SECONDS), MIN_IDLE_SECONDS)
     server = subprocess.Popen([*prefect_command(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
@@ -423,6 +444,9 @@ def supervise(home: Path, port: int) -> int:
 
     signal.signal(signal.SIGTERM, _term)
     signal.signal(signal.SIGINT, _term)
+    from edi_recruit.outputs_server import start_outputs_server
+
+    outputs = start_outputs_server(outputs_port, auth_string(home)) if outputs_port else None
     lease = Path(home) / LEASE_FILE
     while not stopping["now"] and server.poll() is None:
         try:
@@ -432,6 +456,8 @@ def supervise(home: Path, port: int) -> int:
         if quiet > idle:
             break
         time.sleep(2)
+    if outputs is not None:
+        outputs.stop()
     stop(server)
     _clear_state(Path(home), api_url(port))
     return server.returncode or 0
@@ -444,5 +470,6 @@ if __name__ == "__main__":  # pragma: no cover - started by ensure_local_api
     parser.add_argument("command", choices=["supervise"])
     parser.add_argument("--home", required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--outputs-port", type=int, default=None)
     ns = parser.parse_args()
-    sys.exit(supervise(Path(ns.home), ns.port))
+    sys.exit(supervise(Path(ns.home), ns.port, ns.outputs_port))

@@ -3,8 +3,12 @@
 The builders here are pure functions over polars frames read from
 ``published.<name>`` through :mod:`tasks.outputs.published` (disclosure-controlled;
 they carry pseudonymous codes and aggregate figures only, never personal data).
-Term names (``bme``, ``bme:letter_to_ceo``, the ``bme@`` contrasts) come from
-:mod:`tasks.core.vocabulary`.  The flow
+Stages, terms, models and bands are shown in words (:mod:`tasks.core.vocabulary` display helpers),
+stages in funnel order; raw model names stay in the report's technical appendix and the exports.
+A browser blocks ``file://`` links from the Prefect UI (an http page), so the links artifact links
+over http to the outputs server beside the Prefect server (:mod:`edi_recruit.outputs_server`, started by
+``edi-recruit serve`` and by the CLI's local API) and, in any case, shows each output's path and the
+run's data-quality outcome inline.  The flow
 (flows/monthly_evaluation.py) calls :func:`build_run_artifacts` and hands the
 result to thin Prefect calls (:func:`emit`).
 
@@ -15,7 +19,8 @@ Every artifact has a fixed key, so the UI keeps its history across runs:
                              programme-feature contrasts, by stage;
 * ``wres-indicator2-by-band`` table: WRES indicator 2 (relative likelihood of
                              White vs BME shortlisted applicants being appointed) by band;
-* ``evaluation-links``      markdown: where the report, exports and Data Docs are;
+* ``evaluation-links``      markdown: the report, workbook and Data Docs (http links when the
+                             outputs server runs, paths always) and the data checks inline;
 * ``nlp-progress``           progress of the text analysis (during the run);
 * ``backfill-progress``      progress of a backfill.
 """
@@ -28,7 +33,23 @@ from pathlib import Path
 
 import polars as pl
 
-from tasks.core.vocabulary import ANALYSIS_MAIN, CONTRAST_PREFIX, INTERACTION_TERMS, TERM_BME, TOTAL_LABEL
+from tasks.core.vocabulary import (
+    ANALYSIS_MAIN,
+    CONTRAST_PREFIX,
+    FUNNEL_STAGES,
+    INTERACTION_TERMS,
+    SENIOR_BANDS,
+    TERM_BME,
+    TERM_DIVERSE_PANEL,
+    TERM_LETTER_TO_CEO,
+    TERM_POST_PROGRAMME,
+    TOTAL_LABEL,
+    contrast_terms,
+    display_band,
+    display_model,
+    display_stage,
+    display_term,
+)
 from tasks.outputs import published
 from tasks.outputs.report.format import cols
 
@@ -59,10 +80,19 @@ RUN_ARTIFACT_KEYS: tuple[str, ...] = (KEY_SUMMARY, KEY_ODDS_RATIOS, KEY_WRES_BY_
 KEY_TERMS: tuple[str, ...] = (TERM_BME, *INTERACTION_TERMS)
 
 
+# The order rows are shown in: the BME term, the contrasts within each programme feature, the interactions
+KEY_TERM_ORDER: tuple[str, ...] = (TERM_BME, *contrast_terms((TERM_LETTER_TO_CEO, TERM_DIVERSE_PANEL,
+                                                                TERM_POST_PROGRAMME)), *INTERACTION_TERMS)
+
+
+def _rank(order: tuple[str, ...], value) -> int:
+    return order.index(value) if value in order else len(order)
+
+
 WRES_NON_ADVERSE = (0.80, 1.25)
 
 
-ARTIFACT_TABLES: tuple[str, ...] = ("odds_ratios", "wres_indicator2", "funnel_counts", "adverse_impact")
+ARTIFACT_TABLES: tuple[str, ...] = ("odds_ratios", "wres_indicator2", "funnel_counts", "adverse_impact", "validation")
 
 
 @dataclass
@@ -110,12 +140,16 @@ def key_odds_ratios(odds: pl.DataFrame | None) -> list[dict]:
     if "analysis" in df.columns:
         df = df.filter(pl.col("analysis") == ANALYSIS_MAIN)
     df = df.filter(pl.col("term").is_in(list(KEY_TERMS)) | pl.col("term").str.starts_with(CONTRAST_PREFIX))
-    sort_cols = [c for c in ("stage", "model", "term") if c in df.columns]
+    recs = list(df.iter_rows(named=True))
+    models = list(dict.fromkeys(r.get("model") for r in recs))   # first appearance
+    recs.sort(key=lambda r: (_rank(FUNNEL_STAGES, r.get("stage")), models.index(r.get("model")),
+                             _rank(KEY_TERM_ORDER, r.get("term")), str(r.get("term"))))
     rows = []
-    for r in df.sort(sort_cols).iter_rows(named=True):
+    for r in recs:
         rows.append({
-            "stage": r.get("stage"), "model": r.get("model"), "term": r.get("term"),
-            "odds_ratio": _num(r.get("odds_ratio")), "95% CI": _ci(r.get("ci_low"), r.get("ci_high")),
+            "stage": display_stage(r.get("stage")), "model": display_model(r.get("model")),
+            "comparison": display_term(r.get("term")),
+            "odds ratio": _num(r.get("odds_ratio")), "95% CI": _ci(r.get("ci_low"), r.get("ci_high")),
             "p": _p(r.get("p_value")), "q (BH)": _p(r.get("q_value")),
             "n": _num(r.get("n_obs")), "flags": r.get("flags") or "",
         })
@@ -126,12 +160,12 @@ def wres_by_band(wres: pl.DataFrame | None) -> list[dict]:
     """WRES indicator 2 by band (and overall), as published."""
     if not cols(wres, "scope", "scope_value", "relative_likelihood"):
         return []
-    df = wres.filter(pl.col("scope").is_in(["overall", "band"]))
-    order = pl.when(pl.col("scope") == "overall").then(1).otherwise(0)
+    recs = list(wres.filter(pl.col("scope").is_in(["overall", "band"])).iter_rows(named=True))
+    recs.sort(key=lambda r: (r["scope"] == "overall", _rank(SENIOR_BANDS, r["scope_value"]), str(r["scope_value"])))
     rows = []
-    for r in df.with_columns(order.alias("_o")).sort(["_o", "scope_value"]).iter_rows(named=True):
+    for r in recs:
         rows.append({
-            "band": "all senior bands" if r["scope"] == "overall" else r["scope_value"],
+            "band": "All senior bands (8a-VSM)" if r["scope"] == "overall" else display_band(r["scope_value"]),
             "shortlisted White": _num(r.get("shortlisted_white")),
             "appointed White": _num(r.get("appointed_white")),
             "shortlisted BME": _num(r.get("shortlisted_bme")),
@@ -172,13 +206,13 @@ def _bme_sentences(odds: pl.DataFrame | None) -> list[str]:
     df = df.filter(pl.col("term") == TERM_BME)
     out = []
     seen = set()
-    for r in df.sort([c for c in ("stage", "model") if c in df.columns]).iter_rows(named=True):
+    for r in sorted(df.iter_rows(named=True), key=lambda r: _rank(FUNNEL_STAGES, r["stage"])):
         if r["stage"] in seen or r.get("odds_ratio") is None:
             continue
         seen.add(r["stage"])
         q = r.get("q_value")
         sig = "significant after BH correction" if q is not None and q < 0.05 else "not significant after BH correction"
-        out.append(f"Stage `{r['stage']}`: BME vs White adjusted odds ratio **{_num(r['odds_ratio'])}** "
+        out.append(f"{display_stage(r['stage'])}: BME vs White adjusted odds ratio **{_num(r['odds_ratio'])}** "
                    f"(95% CI {_ci(r.get('ci_low'), r.get('ci_high'))}; {sig}).")
     return out
 
@@ -219,19 +253,58 @@ def summary_markdown(as_of: str, run_id: str, tables: dict[str, pl.DataFrame], *
     return "\n".join(lines) + "\n"
 
 
-def links_markdown(report: str | None, exports: str | None, data_docs: str | None, db: str, run_id: str) -> str:
-    def link(label: str, path: str | None) -> str:
-        if not path:
-            return f"- {label}: not produced in this run"
-        p = Path(path).resolve()
-        return f"- [{label}]({p.as_uri()}) `{p}`"
+OUTPUTS_HINT = ("Links open over http from the outputs server that `edi-recruit serve` (and the CLI's local API) "
+                "starts beside the Prefect server (a browser does not open links to local files from this page).")
 
-    return "\n".join([
+
+NO_OUTPUTS_SERVER = ("No outputs server serves these folders, so open the paths above from a file browser; "
+                     "`edi-recruit serve` makes them links.")
+
+
+def _data_checks(validation: pl.DataFrame | None) -> list[str]:
+    """The run's data checks inline, one row per extract table: checks run, failed by severity."""
+    if not cols(validation, "suite", "severity", "success"):
+        return []
+    lines = ["", "## Data checks (the Data Docs in brief)", "",
+             "| table | checks | failed: critical | failed: row-level | failed: warning |", "|---|---|---|---|---|"]
+    for suite in sorted(validation["suite"].drop_nulls().unique().to_list()):
+        df = validation.filter(pl.col("suite") == suite)
+        failed = df.filter(~pl.col("success").fill_null(False))
+        n = {sev: failed.filter(pl.col("severity") == sev).height for sev in ("critical", "row-level", "warning")}
+        lines.append(f"| {suite} | {df.height} | {n['critical']} | {n['row-level']} | {n['warning']} |")
+    return lines
+
+
+def links_markdown(report: str | None, exports: str | None, data_docs: str | None, db: str, run_id: str,
+                   tables: dict[str, pl.DataFrame] | None = None, *, env: dict | None = None) -> str:
+    """Where the run's outputs are: an http link for each output the outputs server serves, its path
+    always, and the data checks inline.  Never a ``file://`` link (blocked from an http page)."""
+    from edi_recruit.outputs_server import link as http_link
+
+    linked = False
+
+    def item(label: str, path: str | None, what: str) -> str:
+        nonlocal linked
+        if not path:
+            return f"- **{label}**: not produced in this run"
+        p = Path(path).resolve()
+        url = http_link(p, env)
+        linked = linked or bool(url)
+        head = f"[{label}]({url})" if url else f"**{label}**"
+        return f"- {head} ({what}): `{p}`"
+
+    lines = [
         "# Outputs of this run", "",
-        link("HTML report", report), link("Excel exports", exports), link("Data Docs (validation)", data_docs),
-        f"- Warehouse: `{Path(db).resolve()}`; results for this run: `WHERE run_id = '{run_id}'` "
-        "in `results.*` / `published.*`, latest per month in `results.latest_*`.",
-    ]) + "\n"
+        item("HTML report", report, "the findings, methods and caveats; one self-contained page"),
+        item("Excel workbook", exports, "README, data dictionary and every published table; CSV and Parquet beside it"),
+        item("Data Docs", data_docs, "every data check, page by page; open offline"),
+        (f"- **Warehouse**: `{Path(db).resolve()}`; this run's rows: `WHERE run_id = '{run_id}'` "
+         "in `results.*` / `published.*`, latest per month in `results.latest_*`."),
+        "",
+        OUTPUTS_HINT if linked else NO_OUTPUTS_SERVER,
+    ]
+    lines += _data_checks((tables or {}).get("validation"))
+    return "\n".join(lines) + "\n"
 
 
 def build_run_artifacts(as_of: str, run_id: str, tables: dict[str, pl.DataFrame], *, db: str,
@@ -247,8 +320,8 @@ def build_run_artifacts(as_of: str, run_id: str, tables: dict[str, pl.DataFrame]
                  table=key_odds_ratios(tables.get("odds_ratios"))),
         Artifact(KEY_WRES_BY_BAND, "table", f"WRES indicator 2 by band, {as_of}",
                  table=wres_by_band(tables.get("wres_indicator2"))),
-        Artifact(KEY_LINKS, "markdown", f"Report, exports and Data Docs, {as_of}",
-                 markdown=links_markdown(report, exports, data_docs, db, run_id)),
+        Artifact(KEY_LINKS, "markdown", f"Report, workbook and Data Docs, {as_of}",
+                 markdown=links_markdown(report, exports, data_docs, db, run_id, tables)),
     ]
 
 

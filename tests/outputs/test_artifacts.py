@@ -31,32 +31,39 @@ def _wres() -> pl.DataFrame:
     })
 
 
-def test_key_odds_ratios_keep_bme_terms_of_main_models():
+def test_key_odds_ratios_are_in_funnel_order_in_words():
     rows = A.key_odds_ratios(_odds())
-    assert [(r["stage"], r["term"]) for r in rows] == [
-        ("appoint_from_shortlist", "bme"), ("shortlist", "bme"), ("shortlist", "bme:letter_to_ceo"),
-        ("shortlist", "bme@diverse_panel=1")]
-    first = rows[1]
-    assert first["odds_ratio"] == "0.62" and first["95% CI"] == "0.50–0.77" and first["p"] == "<0.001"
-    assert first["n"] == "1495"   # published counts are text and pass through
+    assert [(r["stage"], r["comparison"]) for r in rows] == [
+        ("Shortlisting", "BME vs White"), ("Shortlisting", "BME vs White, with a diverse panel"),
+        ("Shortlisting", "Change in the BME vs White gap with a letter to the CEO"),
+        ("Appointment (from shortlist)", "BME vs White")]
+    first = rows[0]
+    assert first["odds ratio"] == "0.62" and first["95% CI"] == "0.50–0.77" and first["p"] == "<0.001"
+    assert first["n"] == "1495" and first["model"] == "logistic regression"  # published counts pass through
+    raw = {"bme", "bme:letter_to_ceo", "bme@diverse_panel=1", "shortlist", "appoint_from_shortlist", "logit"}
+    assert not raw & {v for r in rows for v in r.values()}
 
 
-def test_wres_by_band_orders_bands_then_overall_and_shows_suppression():
-    rows = A.wres_by_band(_wres())
-    assert [r["band"] for r in rows] == ["8a", "8b", "all senior bands"]
+def test_wres_by_band_orders_bands_as_agenda_for_change_then_overall_and_shows_suppression():
+    wres = pl.concat([_wres(), _wres().head(1).with_columns(pl.lit("VSM").alias("scope_value"))])
+    rows = A.wres_by_band(wres)
+    assert [r["band"] for r in rows] == ["Band 8a", "Band 8b", "Very senior managers (VSM)",
+                                         "All senior bands (8a-VSM)"]
     assert rows[0]["relative likelihood"] == "–" and rows[1]["relative likelihood"] == "2.60"
-    assert rows[1]["within 0.80–1.25"] == "no" and rows[2]["shortlisted White"] == "230"
+    assert rows[1]["within 0.80–1.25"] == "no" and rows[3]["shortlisted White"] == "230"
 
 
-def test_summary_states_wres_verdict_and_bme_odds_by_stage():
+def test_summary_states_wres_verdict_and_bme_odds_by_stage_in_funnel_order():
     counts = pl.DataFrame({"band": ["All"], "wres_group": ["All"], "applications": ["1500"], "appointed": ["70"]})
     md = A.summary_markdown("2024-01", "run-1", {"odds_ratios": _odds(), "wres_indicator2": _wres(),
                                                  "funnel_counts": counts},
                             code_version="abc123", input_sha256="f" * 64)
     assert md.startswith("# Senior recruitment evaluation: 2024-01")
     assert "relative likelihood **1.96** (95% CI 1.20–3.20, p 0.004), above 1.25" in md
-    assert "Stage `shortlist`: BME vs White adjusted odds ratio **0.62**" in md and "significant after BH" in md
-    assert "Stage `appoint_from_shortlist`" in md and "not significant after BH correction" in md
+    assert "Shortlisting: BME vs White adjusted odds ratio **0.62**" in md and "significant after BH" in md
+    assert "Appointment (from shortlist): BME vs White" in md and "not significant after BH correction" in md
+    assert md.index("Shortlisting:") < md.index("Appointment (from shortlist):")
+    assert "`shortlist`" not in md and "appoint_from_shortlist" not in md
     assert "Applications in scope: 1500; appointed: 70" in md and "`ffffffffffff`" in md
 
 
@@ -64,9 +71,46 @@ def test_summary_without_tables_says_so_and_all_artifacts_keyed():
     assert "No published findings" in A.summary_markdown("2024-01", "r", {})
     arts = A.build_run_artifacts("2024-01", "r", {}, db="/tmp/x.duckdb", report="/tmp/r/report.html")
     assert [a.key for a in arts] == list(A.RUN_ARTIFACT_KEYS)
-    links = arts[-1].markdown
-    assert "file:///tmp/r/report.html" in links and "Excel exports: not produced" in links
     assert all(a.table == [] for a in arts if a.kind == "table")
+
+
+def _run_folder(tmp_path):
+    run = tmp_path / "out" / "run-1"
+    (run / "results").mkdir(parents=True)
+    (run / "data_docs").mkdir()
+    (run / "report.html").write_text("<html></html>")
+    (run / "edi-recruit_trust_2024-01_run1.xlsx").write_bytes(b"PK")
+    (run / "data_docs" / "index.html").write_text("<html></html>")
+    return run
+
+
+def test_links_never_use_file_urls_and_show_paths_and_checks_inline(tmp_path):
+    run = _run_folder(tmp_path)
+    validation = pl.DataFrame({"suite": ["applications", "applications", "vacancies"],
+                               "severity": ["critical", "warning", "row-level"], "success": [True, False, False]})
+    md = A.links_markdown(str(run / "report.html"), None, str(run / "data_docs" / "index.html"), "/tmp/w.duckdb",
+                          "run-1", {"validation": validation}, env={})
+    assert "file:" not in md and "](" not in md                      # no server: no links at all
+    assert f"`{run / 'report.html'}`" in md and "Excel workbook**: not produced" in md
+    assert A.NO_OUTPUTS_SERVER in md
+    assert "| applications | 2 | 0 | 0 | 1 |" in md and "| vacancies | 1 | 0 | 1 | 0 |" in md
+
+
+def test_links_go_to_the_outputs_server_when_it_serves_the_folder(tmp_path):
+    from edi_recruit.outputs_server import outputs_env
+
+    run = _run_folder(tmp_path)
+    env = outputs_env("http://127.0.0.1:4201", [tmp_path])
+    xlsx = run / "edi-recruit_trust_2024-01_run1.xlsx"
+    md = A.links_markdown(str(run / "report.html"), str(xlsx), str(run / "data_docs" / "index.html"),
+                          "/tmp/w.duckdb", "run-1", env=env)
+    assert f"[HTML report](http://127.0.0.1:4201{(run / 'report.html').resolve().as_posix()})" in md
+    assert f"[Excel workbook](http://127.0.0.1:4201{xlsx.resolve().as_posix()})" in md
+    assert "[Data Docs](http://127.0.0.1:4201" in md and A.OUTPUTS_HINT in md and "file:" not in md
+    # a folder the server does not serve: the path only
+    elsewhere = outputs_env("http://127.0.0.1:4201", [tmp_path / "other"])
+    md = A.links_markdown(str(run / "report.html"), None, None, "/tmp/w.duckdb", "run-1", env=elsewhere)
+    assert "](" not in md and A.NO_OUTPUTS_SERVER in md
 
 
 def test_backfill_markdown_lists_each_month():
