@@ -296,7 +296,9 @@ def cmd_serve(args) -> int:
     print(f"Starting the Prefect server on 127.0.0.1:{args.port} (state in {home / 'prefect.db'}) …", flush=True)
     try:
         lp.start(log_dir=home / "logs", with_worker=not args.no_worker, reuse=True)
-        print(f"Prefect UI: {lp.ui}")
+        print(f"Prefect UI: {lp.ui}  (artifacts: {lp.ui}/v2/artifacts, or a flow run's Artifacts tab)")
+        if lp.outputs is not None:
+            print(f"Run outputs (the artifacts' links; same login): {lp.outputs.url}")
         print("Deployments: monthly-evaluation (cron 0 6 2 * *, Europe/London), backfill (manual)")
         print(f"Work pool: edi-recruit (process){'; worker running' if not args.no_worker else ''}.  "
               f"Logs: {home / 'logs'}.  Ctrl-C stops it.", flush=True)
