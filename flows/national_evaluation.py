@@ -133,8 +133,8 @@ def national_evaluation(
         steps.fail_task(national_db, run_id, steps.reason_of(exc))
         raise
     result = {"run_id": run_id, "as_of": m.as_of, "national_db": national_db,
-              "trusts": [{k: o[k] for k in ("trust_code", "region", "status", "run_id", "reason", "seconds",
-                                            "worker")} for o in outcomes],
+              "trusts": [{k: o.get(k) for k in ("trust_code", "region", "status", "run_id", "reason", "seconds",
+                                                "worker", "peak_rss_mb")} for o in outcomes],
               "table_rows": rows}
     if outputs:
         result["outputs"] = steps.outputs_task(national_db, run_id, out_dir)

@@ -29,6 +29,13 @@ from tasks.privacy.pseudonyms import KEY_ENV, KEY_FILE_ENV
 _TRUST_LOCK = threading.Lock()
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this (worker) process so far, in MB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def reason_of(exc: BaseException) -> str:
     """``Type: first line of the message`` (at most 300 characters): the national run's one-line reason."""
     text = str(exc).strip()
@@ -92,7 +99,7 @@ def evaluate_trust(entry: dict, as_of: str, trust_report: bool = False, params: 
             return {**base, "status": "failed", "run_id": None, "reason": reason_of(exc),
                     "seconds": time.perf_counter() - t0, "figures": None}
     return {**base, "status": "completed", "run_id": result["run_id"], "reason": None,
-            "seconds": time.perf_counter() - t0, "figures": figures}
+            "seconds": time.perf_counter() - t0, "figures": figures, "peak_rss_mb": peak_rss_mb()}
 
 
 @task(name="evaluate-trust", task_run_name="evaluate-{entry[trust_code]}", cache_policy=NO_CACHE)

@@ -40,7 +40,7 @@ METHODS = ("reml", "dl")
 
 
 TRUST_RUN_SCHEMA = {"trust_code": pl.String, "region": pl.String, "status": pl.String, "trust_run_id": pl.String,
-                    "reason": pl.String, "seconds": pl.Float64, "worker": pl.String}
+                    "reason": pl.String, "seconds": pl.Float64, "worker": pl.String, "peak_rss_mb": pl.Float64}
 
 
 ESTIMATE_SCHEMA = {"trust_code": pl.String, "region": pl.String, "stage": pl.String, "model": pl.String,
