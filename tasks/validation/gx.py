@@ -58,10 +58,14 @@ class GXContext:
 
     def __init__(self, run_dir: Path | None = None):
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-        logging.getLogger("great_expectations").setLevel(logging.ERROR)
         import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
 
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
         self.gx = gx
         # GX fingerprints each in-memory batch (an md5 over every row, kept only as batch
         # metadata) unless the frame exceeds HASH_THRESHOLD bytes; at 1M applications that
@@ -69,10 +73,10 @@ class GXContext:
         from great_expectations.execution_engine import pandas_execution_engine
 
         pandas_execution_engine.HASH_THRESHOLD = 0
-        self.ctx = gx.get_context(mode="ephemeral")
+        # in-memory stores and no Data Docs site of GX's own (its default makes a temporary folder per process)
+        self.ctx = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)))
         self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-        if "local_site" in (self.ctx.get_config().data_docs_sites or {}):
-            self.ctx.delete_data_docs_site("local_site")
         self.source = self.ctx.data_sources.add_or_update_pandas("staging")
         self.root: Path | None = None
         self.docs_dir: Path | None = None
