@@ -183,8 +183,9 @@ def ensure_work_pool(url: str, name: str = WORK_POOL) -> None:
 # ---------------------------------------------------------------- processes
 def _popen(args: list[str], env: dict, log_path: Path | None, cwd: Path = PROJECT_ROOT) -> subprocess.Popen:
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    # umask 0o077: the server's SQLite database (prefect.db) and logs are owner-only whoever starts it
     return subprocess.Popen(args, cwd=str(cwd), env=env, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            start_new_session=True, umask=0o077)
 
 
 def start_server(home: str | Path, port: int, log_path: Path | None = None,
@@ -397,16 +398,22 @@ def cli_api(home: str | Path | None = None):
 
     updates = {PREFECT_API_URL: url, **({PREFECT_API_AUTH_STRING: auth} if auth else {})}
     state = _read_state(home) or {}
-    # the run's artifacts link to the outputs server beside that API (edi_recruit/outputs_server.py)
-    links = {k: v for k, v in (state.get("outputs") or {}).items() if k not in os.environ} \
-        if state.get("url") == url else {}
+    # the run's artifacts link to the outputs server beside that API (edi_recruit/outputs_server.py), with
+    # the folders that server serves; unless this process was given an outputs server of its own
+    from edi_recruit.outputs_server import OUTPUTS_URL_ENV
+
+    links = dict(state.get("outputs") or {}) if state.get("url") == url and OUTPUTS_URL_ENV not in os.environ else {}
+    saved = {k: os.environ.get(k) for k in links}
     os.environ.update(links)
     try:
         with temporary_settings(updates=updates):
             yield url
     finally:
-        for k in links:
-            os.environ.pop(k, None)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         stop.set()
         if not os.environ.get("PREFECT_API_URL"):
             _touch_lease(home)
@@ -436,7 +443,7 @@ def supervise(home: Path, port: int, outputs_port: int | None = None) -> int:
     # a CLI refreshes its lease every 30 s: a shorter idle limit would stop the API under a running flow
     idle = max(_seconds(IDLE_SECONDS_ENV, DEFAULT_IDLE_SECONDS), MIN_IDLE_SECONDS)
     server = subprocess.Popen([*prefect_command(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=str(PROJECT_ROOT), env=dict(os.environ), start_new_session=True)
+                              cwd=str(PROJECT_ROOT), env=dict(os.environ), start_new_session=True, umask=0o077)
     stopping = {"now": False}
 
     def _term(signum, frame):
