@@ -526,9 +526,20 @@ PERIOD_DISPLAY: dict[str, str] = {PERIOD_PRE_PROGRAMME: "Before the programme",
                                   "all_to_date": "All periods to date"}
 
 
-def display_stage(stage: str | None) -> str:
-    """A stage in words (``appoint_from_shortlist`` -> "Appointment (from shortlist)"); unknown names pass through."""
-    return STAGE_DISPLAY.get(str(stage), str(stage).replace("_", " ")) if stage is not None else ""
+STAGE_SHORT: dict[str, str] = {
+    STAGE_APPLY_POOL: "Applying", STAGE_APPLY_WORKFORCE: "Applying (staff)", STAGE_SHORTLIST: "Shortlisting",
+    STAGE_OFFER: "Offer", STAGE_APPOINT_FROM_SHORTLIST: "Appointment", STAGE_INTERVIEW_SCORE: "Interview",
+}
+
+
+def display_stage(stage: str | None, *, short: bool = False) -> str:
+    """A stage in words (``appoint_from_shortlist`` -> "Appointment (from shortlist)", or "Appointment" when
+    ``short``); unknown names pass through with underscores as spaces."""
+    if stage is None:
+        return ""
+    if short and str(stage) in STAGE_SHORT:
+        return STAGE_SHORT[str(stage)]
+    return STAGE_DISPLAY.get(str(stage), str(stage).replace("_", " "))
 
 
 def display_band(band: str | None) -> str:
@@ -541,13 +552,20 @@ def display_band(band: str | None) -> str:
     return special.get(b, f"Band {b}")
 
 
-def display_group(group: str | None) -> str:
-    """An ethnic group (WRES or census) in words; "White x Female" -> "White women"-style pairs keep their order."""
+GROUP_SHORT: dict[str, str] = {WRES_UNKNOWN: "Not known", "Asian": "Asian", "Black": "Black", "Other": "Other"}
+
+
+def display_group(group: str | None, *, short: bool = False) -> str:
+    """An ethnic group (WRES or census) in words; pairs ("White x Female", "Asian, Male") keep their order.
+    ``short``: the brief form for chart labels ("BME", "Not known")."""
     if group is None:
         return ""
     g = str(group)
-    if " x " in g:
-        return " × ".join(display_group(p) for p in g.split(" x "))
+    for sep in (" x ", ", "):
+        if sep in g:
+            return " × ".join(display_group(p, short=short) for p in g.split(sep))
+    if short:
+        return GROUP_SHORT.get(g, g)
     return GROUP_DISPLAY.get(g, g)
 
 

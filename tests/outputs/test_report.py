@@ -29,7 +29,7 @@ def test_every_section_is_present_once_in_order(report):
     positions = [report.find(f'<section id="{sid}">') for sid in SECTION_IDS]
     assert all(p >= 0 for p in positions)
     assert positions == sorted(positions)
-    assert len(SECTION_IDS) == 13
+    assert len(SECTION_IDS) == 14
     for sid in SECTION_IDS:
         assert report.count(f'id="{sid}"') == 1
 
@@ -51,10 +51,13 @@ def test_report_is_self_contained(report):
 def test_charts_are_drawn_where_data_exist(report):
     assert "<svg" in _section(report, "section-funnel")
     odds = _section(report, "section-odds-ratios")
-    assert "<svg" in odds and "bme@letter_to_ceo=1" in odds and "few events" in odds
+    assert "<svg" in odds and "BME vs White, with a letter to the CEO" in odds and "few events" in odds
+    assert "bme@letter_to_ceo=1" not in odds  # model syntax only in the technical appendix
+    assert "bme@letter_to_ceo=1" in _section(report, "section-technical")
     wres = _section(report, "section-wres")
     assert 'fill="#e8f1fb"' in wres  # the 0.80-1.25 band
-    assert "England 2022" in wres  # national reference line
+    # the fake run has no WRES-year rows: no national year can be matched, so no line, and the note says why
+    assert "England, WRES" not in wres and "no WRES-year figures" in wres
     assert "four-fifths (0.80)" in _section(report, "section-adverse-impact")
     assert "programme start" in _section(report, "section-its")
     assert "Model Employer" in _section(report, "section-representation")

@@ -15,11 +15,12 @@ from tasks.core.vocabulary import (
     TERM_LETTER_TO_CEO,
     TERM_POST_PROGRAMME,
     contrast_term,
+    display_term,
     interaction,
 )
 from tasks.outputs import artifacts
 from tasks.outputs.report.sections.base import Ctx
-from tasks.outputs.report.sections.funnel import CONTRAST_TERMS, FOREST_FEATURES, section_odds
+from tasks.outputs.report.sections.funnel import CONTRAST_TERMS, FOREST_FEATURES, forest_label, section_odds
 
 
 def _odds(terms: list[str]) -> pl.DataFrame:
@@ -50,13 +51,14 @@ def test_every_vocabulary_term_appears_in_the_forest_plot_of_a_fake_run():
     others = [TERM_FEMALE, contrast_term(TERM_POST_PROGRAMME, 1), "band=8b"]  # fitted, but not in the plot
     html = section_odds(Ctx({"odds_ratios": _odds(list(CONTRAST_TERMS) + others)}, {}, {}))
     labels = _forest_labels(html)
-    assert labels == [f"shortlist · {t}" for t in CONTRAST_TERMS]
+    assert labels == [forest_label("shortlist", t) for t in CONTRAST_TERMS]
+    assert len(set(labels)) == len(CONTRAST_TERMS)  # every term has its own words
     for t in others:
-        assert f"shortlist · {t}" not in labels
+        assert forest_label("shortlist", t) not in labels
 
 
 def test_artifacts_key_odds_ratios_follow_the_vocabulary():
     terms = list(CONTRAST_TERMS) + [contrast_term(TERM_POST_PROGRAMME, 0), TERM_FEMALE]
     rows = artifacts.key_odds_ratios(_odds(terms))
-    assert {r["term"] for r in rows} == set(terms) - {TERM_FEMALE}
+    assert {r["comparison"] for r in rows} == {display_term(t) for t in set(terms) - {TERM_FEMALE}}
     assert set(artifacts.KEY_TERMS) == {TERM_BME, *INTERACTION_TERMS}

@@ -38,7 +38,7 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 def forest_svg(rows: list[dict], title: str, log_scale: bool = True, ref: float | None = 1.0,
                shade: tuple[float, float] | None = None, vlines: Iterable[tuple[float, str]] = (),
-               width: int = 760, xlabel: str = "") -> str:
+               width: int = 1000, xlabel: str = "") -> str:
     """Points with intervals, one row each: dict(label, est, lo, hi, hollow, mark, color)."""
     rows = [r for r in rows if r.get("est") is not None]
     if not rows:
@@ -55,7 +55,7 @@ def forest_svg(rows: list[dict], title: str, log_scale: bool = True, ref: float 
     else:
         pad = (hi - lo) * 0.05 or 0.1
         lo, hi = lo - pad, hi + pad
-    left, right, top, rh = 330, 110, 22, 20
+    left, right, top, rh = 440, 110, 22, 20
     height = top + rh * len(rows) + 40
     pw = width - left - right
 
@@ -70,7 +70,11 @@ def forest_svg(rows: list[dict], title: str, log_scale: bool = True, ref: float 
     ticks = ([t for t in (0.1, 0.2, 0.25, 0.5, 0.8, 1, 1.25, 2, 4, 5, 10, 20) if lo <= math.log(t) <= hi]
              if log_scale else _nice_ticks(lo, hi))
     axis_y = top + rh * len(rows) + 4
-    for t in ticks:
+    kept: list[float] = []
+    for t in ticks:  # ticks closer than 34 px to the last one kept are dropped (no overlapping labels)
+        if not kept or x(t) - x(kept[-1]) >= 34:
+            kept.append(t)
+    for t in kept:
         out.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{axis_y}" y2="{axis_y + 4}" stroke="#5b6776"/>'
                    f'<text x="{x(t):.1f}" y="{axis_y + 16}" text-anchor="middle">{esc(ratio(float(t)) if log_scale else fmt(float(t), 2))}</text>')
     out.append(f'<line x1="{left}" x2="{left + pw}" y1="{axis_y}" y2="{axis_y}" stroke="#5b6776"/>')
@@ -95,7 +99,7 @@ def forest_svg(rows: list[dict], title: str, log_scale: bool = True, ref: float 
 
 
 def bars_svg(rows: list[dict], title: str, max_value: float | None = None, ref: float | None = None,
-             ref_label: str = "", width: int = 760, value_fmt: Callable[[float], str] = fmt) -> str:
+             ref_label: str = "", width: int = 1000, value_fmt: Callable[[float], str] = fmt) -> str:
     """Horizontal bars: dict(label, value, color, group, adverse (hatched, "adverse" written beside it),
     marker (a second value drawn as a tick), note)."""
     shown = [r for r in rows if r.get("value") is not None or r.get("note")]
@@ -103,7 +107,7 @@ def bars_svg(rows: list[dict], title: str, max_value: float | None = None, ref: 
         return '<p class="na">Nothing to chart (all values withheld or missing).</p>'
     vmax = max_value or max([r["value"] for r in shown if r.get("value") is not None] +
                             [r["marker"] for r in shown if r.get("marker") is not None] + [ref or 0, 1e-9])
-    left, right, top, rh = 290, 110, 16, 18
+    left, right, top, rh = 330, 130, 16, 18
     pw = width - left - right
     height = top + rh * len(shown) + 24
     out = [adverse_defs()] if any(r.get("adverse") for r in shown) else []

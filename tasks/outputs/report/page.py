@@ -10,7 +10,9 @@ every count it shows has been through :mod:`tasks.privacy.disclosure`.  Each sec
 when its tables are absent, and falls back to a plain table when the columns
 it charts are missing.
 
-Published tables each section reads (see docs/methods.md section 5):
+Published tables each section reads (see docs/methods.md section 5).  Section 1 opens with the
+first screen (:mod:`tasks.outputs.report.sections.first_screen`): a verdict per funnel stage and
+per programme rule.  Raw model terms appear only in the technical appendix (13).
 
 ==  =======================  ===========================================
  1  summary                  wres_indicator2, odds_ratios, adverse_impact,
@@ -26,7 +28,9 @@ Published tables each section reads (see docs/methods.md section 5):
 10  ITS                      programme_impact
 11  data quality             validation, quarantine_summary
 12  methods and caveats      disclosure_log
-13  run metadata             results.runs, disclosure_log
+13  technical appendix       odds_ratios, wres_indicator2, national_reference, score_effects,
+                             text_effects, programme_impact, adverse_impact (raw model names)
+14  run metadata             results.runs, disclosure_log
 ==  =======================  ===========================================
 """
 from __future__ import annotations
@@ -57,6 +61,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("section-its", "Programme impact over time (interrupted time series)"),
     ("section-data-quality", "Data quality"),
     ("section-methods", "Methods and caveats"),
+    ("section-technical", "Technical appendix: model names and every estimate"),
     ("section-metadata", "Run metadata"),
 )
 

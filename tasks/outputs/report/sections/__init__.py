@@ -15,6 +15,7 @@ from tasks.outputs.report.sections.funnel import section_adverse, section_funnel
 from tasks.outputs.report.sections.run_info import section_metadata, section_methods, section_quality
 from tasks.outputs.report.sections.scores_and_triangulation import section_its, section_representation, section_scores
 from tasks.outputs.report.sections.summary import section_summary
+from tasks.outputs.report.sections.technical import section_technical
 from tasks.outputs.report.sections.text import section_sentiment, section_topics
 
 RENDERERS: dict[str, Callable[[Ctx], str]] = {
@@ -22,5 +23,6 @@ RENDERERS: dict[str, Callable[[Ctx], str]] = {
     "section-wres": section_wres, "section-adverse-impact": section_adverse, "section-topics": section_topics,
     "section-sentiment": section_sentiment, "section-scores": section_scores,
     "section-representation": section_representation, "section-its": section_its,
-    "section-data-quality": section_quality, "section-methods": section_methods, "section-metadata": section_metadata,
+    "section-data-quality": section_quality, "section-methods": section_methods,
+    "section-technical": section_technical, "section-metadata": section_metadata,
 }

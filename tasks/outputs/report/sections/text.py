@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from tasks.core.vocabulary import TERM_BME
+from tasks.core.vocabulary import TERM_BME, WRES_GROUPS, display_group, display_term
 from tasks.outputs.report.charts import bars_svg, forest_svg, legend
-from tasks.outputs.report.css import PALETTE
+from tasks.outputs.report.css import NEUTRAL, group_colour
 from tasks.outputs.report.format import cols, html_table, not_available, num, pct
 from tasks.outputs.report.sections.base import Ctx, flag_text
+
+SOURCE_WORDS = {"assessments": "interview assessments", "ceo_letters": "letters to the CEO"}
 
 
 def section_topics(c: Ctx) -> str:
@@ -39,11 +41,13 @@ def section_topics(c: Ctx) -> str:
             tt = t.filter(pl.col("source") == "assessments") if "source" in t.columns else t
             labels = {r["topic_id"]: r["label"] for r in tt.iter_rows(named=True)}
         rows = []
-        for r in sub.sort("topic_id", "level").iter_rows(named=True):
-            color = PALETTE[levels.index(r["level"]) % len(PALETTE)] if r["level"] in levels else PALETTE[0]
-            rows.append({"label": f"{labels.get(r['topic_id'], 'topic ' + str(r['topic_id']))[:32]} · {r['level']}",
-                         "value": num(r["mean"]), "color": color})
-        out.append("<h3>Topic prevalence in assessments by candidate ethnicity</h3>" + legend([(str(lv), PALETTE[i % len(PALETTE)]) for i, lv in enumerate(levels)])
+        order = {g: i for i, g in enumerate(WRES_GROUPS)}
+        for r in sub.sort("topic_id", pl.col("level").replace_strict(order, default=9)).iter_rows(named=True):
+            rows.append({"label": f"{labels.get(r['topic_id'], 'topic ' + str(r['topic_id']))[:36]} · {display_group(r['level'], short=True)}",
+                         "value": num(r["mean"]), "color": group_colour(r["level"]), "group": r["level"]})
+        levels = sorted(levels, key=lambda g: order.get(g, 9))
+        out.append("<h3>Topic prevalence in assessments by candidate ethnicity</h3>"
+                   + legend([(display_group(lv), group_colour(lv)) for lv in levels], levels)
                    + bars_svg(rows, "Mean topic share by group", value_fmt=pct))
         out.append(html_table(p, [k for k in ("source", "variable", "level", "topic_id", "n", "mean", "ci_low", "ci_high",
                                               "p_value", "q_value", "sdc_flags") if k in p.columns], max_rows=120))
@@ -57,20 +61,25 @@ def section_sentiment(c: Ctx) -> str:
     out = []
     if cols(e, "outcome", "adjustment", "estimate", "term"):
         sub = e.filter((pl.col("outcome") == "sentiment") & (pl.col("term") == TERM_BME))
-        rows = [{"label": f"{r.get('source', '')} · {r['adjustment']}", "est": num(r["estimate"]), "lo": num(r.get("ci_low")),
-                 "hi": num(r.get("ci_high")), "color": PALETTE[0] if r["adjustment"] == "unadjusted" else PALETTE[2],
+        rows = [{"label": f"{SOURCE_WORDS.get(r.get('source'), r.get('source') or '')} · {r['adjustment']}",
+                 "est": num(r["estimate"]), "lo": num(r.get("ci_low")), "hi": num(r.get("ci_high")),
+                 "color": NEUTRAL["main"] if r["adjustment"] == "unadjusted" else NEUTRAL["before"],
                  "hollow": bool(flag_text(r.get("sdc_flags")))} for r in sub.iter_rows(named=True)]
         out.append("<h3>BME - White difference in assessment tone, unadjusted and adjusted</h3>")
         out.append(forest_svg(rows, "BME coefficient on sentiment, unadjusted vs adjusted", log_scale=False, ref=0.0,
                               xlabel="difference in mean sentiment (BME - White)"))
         out.append('<p class="note">Adjusted: controlling for the offer, the normalised interview score and band '
                    "(standard errors clustered by vacancy).</p>")
-        out.append(html_table(e, [k for k in ("source", "outcome", "term", "adjustment", "estimate", "ci_low", "ci_high",
-                                              "p_value", "q_value", "n", "controls", "sdc_flags") if k in e.columns], max_rows=60))
+        ew = e.with_columns(pl.col("term").map_elements(display_term, return_dtype=pl.String))
+        out.append(html_table(ew, [k for k in ("source", "outcome", "term", "adjustment", "estimate", "ci_low", "ci_high",
+                                               "p_value", "n", "sdc_flags") if k in ew.columns], max_rows=60))
     if cols(s, "level", "mean"):
         doc = s.filter(pl.col("topic_id").is_null()) if "topic_id" in s.columns else s
-        rows = [{"label": f"{r.get('source', '')} · {r.get('variable', '')}={r['level']}", "est": num(r["mean"]),
-                 "lo": num(r.get("ci_low")), "hi": num(r.get("ci_high")), "hollow": bool(flag_text(r.get("sdc_flags")))}
+        if "variable" in doc.columns and (doc["variable"] == "candidate_wres_group").any():
+            doc = doc.filter(pl.col("variable") == "candidate_wres_group")
+        rows = [{"label": f"{SOURCE_WORDS.get(r.get('source'), r.get('source') or '')} · {display_group(r['level'], short=True)}",
+                 "est": num(r["mean"]), "lo": num(r.get("ci_low")), "hi": num(r.get("ci_high")),
+                 "hollow": bool(flag_text(r.get("sdc_flags"))), "color": group_colour(r["level"]), "group": r["level"]}
                 for r in doc.iter_rows(named=True)]
         out.append("<h3>Mean document sentiment by group (unadjusted)</h3>")
         out.append(forest_svg(rows, "Mean sentiment by group", log_scale=False, ref=None, xlabel="mean sentiment"))
