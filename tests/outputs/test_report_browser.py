@@ -1,9 +1,13 @@
 """Render the report in headless Chromium (Debian's ``chromium``) over the DevTools protocol.
 
-Checks: every section is present in the rendered DOM, a screenshot is saved,
-there are no console errors or exceptions, and no network request leaves the
-file (any request whose scheme is not file:, data: or about: fails the test;
-DNS is also mapped to nothing so a stray fetch could not succeed anyway).
+Checks: every section is present in the rendered DOM; the first screen holds a
+verdict row per funnel stage and per programme rule, each with its before/after
+figures, CI, verdict word and (appointment) the national figure of the same WRES
+year; screenshots of the whole page and of the first screen (1280x900) are saved
+as test artifacts (``$EDI_RECRUIT_SCREENSHOT_DIR`` or a pytest tmp folder
+``artifacts*``); there are no console errors or exceptions, and no network request
+leaves the file (any request whose scheme is not file:, data: or about: fails the
+test; DNS is also mapped to nothing so a stray fetch could not succeed anyway).
 
 Chromium is installed with apt-get when missing (as root); the test skips,
 saying why, only where that is impossible.
@@ -21,8 +25,11 @@ from pathlib import Path
 
 import pytest
 from fake_warehouse import build_fake_warehouse
+from report_helpers import complete_results
 
+from tasks.core.vocabulary import FIRST_SCREEN_STAGES, TERM_DIVERSE_PANEL, TERM_LETTER_TO_CEO
 from tasks.outputs.report.page import SECTION_IDS, render_report
+from tasks.outputs.report.verdicts import VERDICTS
 
 pytestmark = pytest.mark.browser
 
@@ -168,12 +175,14 @@ def render_in_chromium(chromium: str, html_path: Path, d: Path) -> dict:
         for domain in ("Page", "Runtime", "Log", "Network", "DOM"):
             cdp.send(f"{domain}.enable", session=session)
         cdp.send("Emulation.setDeviceMetricsOverride",
-                 {"width": 1200, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
+                 {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
         cdp.send("Page.navigate", {"url": html_path.resolve().as_uri()}, session=session)
         cdp.wait_for("Page.loadEventFired", timeout=60)
         cdp.drain(1.0)
         root = cdp.send("DOM.getDocument", {"depth": -1}, session=session)["root"]["nodeId"]
         dom = cdp.send("DOM.getOuterHTML", {"nodeId": root}, session=session)["outerHTML"]
+        first = cdp.send("Page.captureScreenshot", {"format": "png"}, session=session)  # what a reader sees first
+        (d / "first_screen.png").write_bytes(base64.b64decode(first["data"]))
         shot = cdp.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=session)
         png = d / "report.png"
         png.write_bytes(base64.b64decode(shot["data"]))
@@ -181,8 +190,8 @@ def render_in_chromium(chromium: str, html_path: Path, d: Path) -> dict:
         events = list(cdp.events)
     finally:
         cdp.close()
-    return {"dom": dom, "png": png, "events": events, "log": (d / "chromium.log").read_text(errors="replace"),
-            "html": html_path.read_text(encoding="utf-8")}
+    return {"dom": dom, "png": png, "first_png": d / "first_screen.png", "events": events,
+            "log": (d / "chromium.log").read_text(errors="replace"), "html": html_path.read_text(encoding="utf-8")}
 
 
 def external_requests(events: list[dict]) -> list[str]:
@@ -206,13 +215,14 @@ def console_errors(events: list[dict]) -> list:
 @pytest.fixture(scope="module")
 def rendered(chromium, tmp_path_factory):
     d = tmp_path_factory.mktemp("browser")
-    build_fake_warehouse(d / "w.duckdb", d / "res")
+    build_fake_warehouse(d / "w.duckdb", d / "res", tables=complete_results())
     html_path = render_report(d / "w.duckdb", out_path=d / "report.html")
     out = render_in_chromium(chromium, html_path, d)
-    keep = os.environ.get("EDI_RECRUIT_SCREENSHOT_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(out["png"], Path(keep) / "report.png")
+    keep = Path(os.environ.get("EDI_RECRUIT_SCREENSHOT_DIR") or tmp_path_factory.mktemp("artifacts"))
+    keep.mkdir(parents=True, exist_ok=True)
+    for name in ("png", "first_png"):
+        shutil.copy(out[name], keep / out[name].name)
+    out["artifacts"] = keep
     return out
 
 
@@ -236,7 +246,7 @@ def test_screenshot_is_saved(rendered):
     data = rendered["png"].read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert 1100 <= width <= 1200 and height > 3000  # the whole page, not just the viewport
+    assert 1200 <= width <= 1280 and height > 3000  # the whole page, not just the viewport
     assert len(data) > 50_000
 
 
@@ -252,4 +262,34 @@ def test_no_network_requests(rendered):
     failed = [e["params"] for e in rendered["events"] if e.get("method") == "Network.loadingFailed"]
     assert failed == []
     # and the file names no external resource for a browser to try
-    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", rendered["html"], re.I)
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", rendered["html"], re.IGNORECASE)
+
+
+def test_first_screen_screenshot_is_saved_as_an_artifact(rendered):
+    data = (rendered["artifacts"] / "first_screen.png").read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1280, 900)
+    assert (rendered["artifacts"] / "report.png").exists()
+
+
+def _rows(dom: str, attr: str) -> dict[str, str]:
+    return {m.group(1): m.group(0) for m in re.finditer(rf'<tr [^>]*{attr}="([^"]+)"[^>]*>.*?</tr>', dom, re.DOTALL)}
+
+
+def test_the_rendered_first_screen_has_a_verdict_row_per_stage_and_rule(rendered):
+    dom = rendered["dom"]
+    first = dom[dom.index('id="first-screen"'):dom.index('id="section-funnel"')]
+    stages, rules = _rows(first, "data-stage"), _rows(first, "data-rule")
+    assert list(stages) == list(FIRST_SCREEN_STAGES)
+    assert list(rules) == [TERM_LETTER_TO_CEO, TERM_DIVERSE_PANEL]
+    for key, row in {**stages, **rules}.items():
+        verdict = re.search(r'data-verdict="([^"]+)"', row).group(1)
+        assert verdict in VERDICTS, key
+        assert f"{verdict}" in re.sub(r"<[^>]+>", "", row) or key in rules, key  # the word is shown, not only coded
+    for key in ("applying", "shortlisting", "offer", "appointment", TERM_LETTER_TO_CEO):
+        row = {**stages, **rules}[key]
+        assert len(re.findall(r"95% CI \d+\.\d\d to \d+\.\d\d", row)) == 3, key  # before, after, change
+    assert re.search(r"England 1\.59", stages["appointment"])  # national row of WRES year 2022/23
+    assert "1.80" not in stages["appointment"]  # never the regional 2024 row
+    assert 'data-verdict="better"' in rules[TERM_LETTER_TO_CEO] and "OR ≈ 1.7" in rules[TERM_LETTER_TO_CEO]

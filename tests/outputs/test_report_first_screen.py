@@ -119,6 +119,7 @@ def test_appointment_row_uses_wres_before_after_and_the_latest_year_with_a_natio
     assert a.verdict == NO_CHANGE and "smallest detectable" in a.power_note
     assert a.benchmark.value == 1.59 and a.benchmark.wres_year == "2022/23"
     assert any("2022/23: 1.11 (0.97 to 1.27)" in n for n in a.notes)
+    assert "1 April 2022 to 31 March 2023" in a.benchmark.note
 
 
 def test_stage_rows_in_funnel_order_with_verdicts_from_the_change():

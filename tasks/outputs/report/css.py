@@ -77,7 +77,9 @@ th{background:#f3f6f9;text-align:center}td.t{text-align:left}
 .na{color:var(--muted);font-style:italic}
 .note{color:var(--muted);font-size:.85rem}
 .summary li{margin:.3rem 0}
-table.verdicts{font-size:.86rem;width:100%}
+table.verdicts{font-size:.84rem;width:100%;margin:.2rem 0 .6rem}table.verdicts td,table.verdicts th{padding:.15rem .4rem}
+table.verdicts td.m{font-size:.78rem;color:var(--muted)}table.verdicts th small{font-weight:400;color:var(--muted)}
+nav summary{cursor:pointer;font-size:.9rem;color:var(--muted)}
 table.verdicts td{text-align:left}table.verdicts td.n{text-align:right;white-space:nowrap}
 .verdict{font-weight:700;white-space:nowrap;padding:.05rem .4rem;border-radius:.2rem;border:1px solid var(--ink)}
 .verdict.better{background:#ffffff}.verdict.worse{background:#ffffff;border-width:2px;text-decoration:underline}

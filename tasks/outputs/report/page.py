@@ -95,7 +95,7 @@ def build_html(run_id: str, run: dict, tables: dict[str, pl.DataFrame], policy: 
 <header><h1>Inclusive senior recruitment: evaluation as of {esc(as_of)}</h1>
 <p>Is the programme closing the ethnicity gap at every stage of senior recruitment (bands 8a-VSM)? Official sensitive: disclosure-controlled figures only.</p></header>
 <main>
-<nav aria-label="Contents"><ol>{nav}</ol></nav>
+<nav aria-label="Contents"><details><summary>Contents ({len(SECTIONS)} sections)</summary><ol>{nav}</ol></details></nav>
 {''.join(body)}
 </main>
 </body>

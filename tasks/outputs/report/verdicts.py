@@ -223,7 +223,7 @@ def national_benchmark(nat: pl.DataFrame | None, wres_year: str | None) -> Bench
     hit = rows.filter(pl.col("period").cast(pl.String) == target)
     if hit.height and num(hit["relative_likelihood"][0]) is not None:
         return Benchmark(wres_year, num(hit["relative_likelihood"][0]), target,
-                         f"England, WRES {target} (recruitment {wres_year}, 1 April to 31 March)")
+                         f"WRES {target}: recruitment 1 April {int(target) - 1} to 31 March {target}")
     latest = rows.sort("period")["period"][-1]
     return Benchmark(wres_year, None, None, f"No national figure for WRES year {wres_year} "
                                             f"(WRES {target}) in the reference; the latest national year is {latest}.")
@@ -296,7 +296,7 @@ def _appointment_row(c: Ctx) -> VerdictRow:
     chosen = chosen or (years[-1] if years else None)
     row.benchmark = national_benchmark(nat, str(chosen["scope_value"]) if chosen else None)
     if chosen:
-        row.notes.append(f"Trust, WRES year {chosen['scope_value']}: "
+        row.notes.append(f"Trust {chosen['scope_value']}: "
                          f"{num(chosen['relative_likelihood']):.2f}" + (
                              f" ({num(chosen['ci_low']):.2f} to {num(chosen['ci_high']):.2f})"
                              if num(chosen.get("ci_low")) is not None and num(chosen.get("ci_high")) is not None else ""))

@@ -28,7 +28,7 @@ VERDICT_CLASS = {BETTER: "better", WORSE: "worse", NO_CHANGE: "nochange", NOT_ES
 
 
 # A shape beside each verdict word, so that it reads without colour
-VERDICT_MARK = {BETTER: "▲", WORSE: "▼", NO_CHANGE: "●", NOT_ESTIMATED: "–"}
+VERDICT_MARK = {BETTER: "▲ ", WORSE: "▼ ", NO_CHANGE: "● ", NOT_ESTIMATED: ""}
 
 
 RULE_VERDICT_WORDS = {BETTER: "raises BME candidates' odds", WORSE: "lowers BME candidates' odds",
@@ -50,7 +50,7 @@ def _verdict(row: VerdictRow, words: dict[str, str] | None = None) -> str:
     word = (words or {}).get(row.verdict, row.verdict)
     extra = f'<span class="power">{esc(row.power_note)}</span>' if row.power_note else ""
     notes = "".join(f'<span class="power">{esc(n)}</span>' for n in row.notes if row.key != "appointment")
-    return (f'<span class="verdict {VERDICT_CLASS[row.verdict]}">{VERDICT_MARK[row.verdict]} {esc(word)}</span>'
+    return (f'<span class="verdict {VERDICT_CLASS[row.verdict]}">{VERDICT_MARK[row.verdict]}{esc(word)}</span>'
             f"{extra}{notes}")
 
 
@@ -74,7 +74,7 @@ def stages_table(rows: list[VerdictRow]) -> str:
         else:
             before, after, change = _fig(r.before), _fig(r.after), _fig(r.change)
         body.append(f'<tr class="verdict-row" data-stage="{esc(r.key)}" data-verdict="{esc(r.verdict)}">'
-                    f'<th scope="row">{esc(r.words)}</th><td>{esc(r.measure)}</td><td class="n">{before}</td>'
+                    f'<th scope="row">{esc(r.words)}</th><td class="m">{esc(r.measure)}</td><td class="n">{before}</td>'
                     f'<td class="n">{after}</td><td class="n">{change}</td><td>{_verdict(r)}</td>'
                     f"<td>{_national(r)}</td></tr>")
     return f'<table class="verdicts" id="verdicts-stages"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
