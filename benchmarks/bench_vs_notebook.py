@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,7 +61,7 @@ def notebook(extracts: Path) -> dict:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     out: dict = {}
-    rd = lambda name: pd.read_parquet(extracts / f"{name}.parquet")  # noqa: E731
+    rd = lambda name: pd.read_parquet(extracts / f"{name}.parquet")
     apps, vac, mgr, panel = rd("applications"), rd("vacancies"), rd("hiring_managers"), rd("panel_members")
     scores, assess, letters, wf = rd("interview_scores"), rd("assessments"), rd("ceo_letters"), rd("workforce")
 
@@ -69,7 +70,7 @@ def notebook(extracts: Path) -> dict:
         return pd.Series(np.select([c.isin(WHITE_CODES), c.isin(UNKNOWN_CODES)], ["White", "Unknown"], "BME"),
                          index=code.index)
 
-    yn = lambda s: (s.fillna("N").astype(str).str.upper().str[0] == "Y").astype(int)  # noqa: E731
+    yn = lambda s: (s.fillna("N").astype(str).str.upper().str[0] == "Y").astype(int)
     apps["wres"] = wres(apps["Ethnic Origin"])
     apps["bme"] = np.where(apps["wres"] == "Unknown", np.nan, (apps["wres"] == "BME").astype(float))
     apps["female"] = (apps["Gender"] == "Female").astype(int)
@@ -217,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     from edi_recruit.server import ensure_local_api, stop_local_api
 
     print(f"# bench_vs_notebook {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
-          f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
+          f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True, check=False).stdout.strip()}")
     os.environ["PREFECT_HOME"] = env["PREFECT_HOME"]
     ensure_local_api(env["PREFECT_HOME"])
     try:
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                     res[who].append(m)
                     print(row(f"{who} (rep {rep})", m), flush=True)
             if res["pipeline"] and res["notebook"]:
-                med = {w: {k: sorted(x[k] for x in v)[len(v) // 2] for k in ("wall", "cpu", "rss")}
+                med = {w: {k: statistics.median(x[k] for x in v) for k in ("wall", "cpu", "rss")}
                        for w, v in res.items()}
                 p, nb = med["pipeline"], med["notebook"]
                 print(f"\nmedian pipeline / notebook: wall {p['wall'] / nb['wall']:.2f}×, "

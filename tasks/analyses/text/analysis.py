@@ -36,11 +36,10 @@ from tasks.analyses.text.sentiment import summarise_scores
 from tasks.analyses.text.topics import (
     DEFAULT_K_RANGE,
     DEFAULT_SEED,
-    build_lemmatiser,
-    default_theme_lemmas,
     document_lemmas,
     dominant_topic,
     fit_topics,
+    theme_lemmas_for,
 )
 from tasks.core.vocabulary import (
     MODEL_LINEAR,
@@ -193,10 +192,9 @@ def process_texts(
     lemmas = document_lemmas(feats)
     sent_mean, n_sent, neg_share, per_sentence = summarise_scores(sentence_score_arrays(docs))
     progress(0.6, "sentiment scored")
-    nlp = build_lemmatiser(model)
     tm = fit_topics(
         lemmas, method=method, k_range=k_range, seed=seed, fit_max_docs=fit_max_docs,
-        theme_lemmas=default_theme_lemmas(nlp),
+        theme_lemmas=theme_lemmas_for(model),
         progress=lambda f, m: progress(0.6 + 0.3 * f, m),
     )
     shares = tm.transform(lemmas)

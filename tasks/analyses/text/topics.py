@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -287,6 +288,13 @@ def default_theme_lemmas(nlp: Language | None = None) -> dict[str, set[str]]:
         lem = {t.lemma_.lower() for w in words for t in nlp(w)}
         out[theme] = {w for w in lem | set(words)}
     return out
+
+
+@lru_cache(maxsize=8)
+def theme_lemmas_for(model: str | None = None) -> dict[str, frozenset[str]]:
+    """:func:`default_theme_lemmas` of the lemmatiser of ``model``, built once per process and model
+    (a pure function of the cue words and the lemma tables; a warm month need not load spaCy at all)."""
+    return {th: frozenset(words) for th, words in default_theme_lemmas(build_lemmatiser(model)).items()}
 
 
 def assign_themes(components: np.ndarray, vocab: np.ndarray, theme_lemmas: dict[str, set[str]]) -> list[str | None]:
