@@ -137,11 +137,10 @@ def column_kind(table: str, name: str, series: pl.Series) -> str:
     """The kind a column is written as: the dictionary's, unless the values cannot be that kind (then text)."""
     kind = dictionary.column(table, name, str(series.dtype)).kind
     values = series.drop_nulls()
-    if kind == "count":
-        if series.dtype.is_integer():
-            return kind
+    if kind in ("count", "integer") and not series.dtype.is_integer():
+        # published counts are text (digits or *); so is any whole-number column the disclosure control touched
         ok = series.dtype == pl.Utf8 and all(_INT_TEXT.match(v) or v == SUPPRESSED for v in values.to_list())
-        return kind if ok else "text"
+        return "count" if ok else "text"
     if kind in dictionary.NUMERIC_KINDS:
         return kind if series.dtype.is_numeric() else "text"
     if kind == "flag":

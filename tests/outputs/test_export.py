@@ -279,3 +279,15 @@ def test_xlsx_has_no_formulas(exported, workbook):
         for row in sheet.iter_rows():
             for c in row:
                 assert c.data_type != "f", (sheet.title, c.coordinate, c.value)
+
+
+def test_column_kind_falls_back_to_text_rather_than_mixing_types():
+    from tasks.outputs.export import column_kind
+
+    assert column_kind("funnel_counts", "applications", pl.Series(["15", "*", None])) == "count"
+    assert column_kind("funnel_counts", "applications", pl.Series(["15", "n/a"])) == "text"
+    assert column_kind("odds_ratios", "n_clusters", pl.Series([12, 40])) == "integer"
+    assert column_kind("odds_ratios", "n_clusters", pl.Series(["12", "*"])) == "count"   # touched by disclosure
+    assert column_kind("odds_ratios", "odds_ratio", pl.Series(["1.2"])) == "text"
+    assert column_kind("representation", "band", pl.Series(["6", "7"])) == "text"
+    assert column_kind("wres_indicator2", "in_non_adverse_band", pl.Series([True, None])) == "flag"
