@@ -92,7 +92,8 @@ class GXContext:
         with _SHARED_LOCK:
             if _SHARED is None:
                 _SHARED = cls()
-            mine = _SHARED_OWNER in (None, me)
+            alive = {t.ident for t in threading.enumerate()}
+            mine = _SHARED_OWNER in (None, me) or _SHARED_OWNER not in alive   # a finished thread's run is over
             if mine:
                 _SHARED_OWNER = me
         if not mine:

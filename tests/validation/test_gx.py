@@ -111,3 +111,15 @@ def test_network_references_finds_what_a_page_would_load():
     assert len(network_references(page)) == 5
     out = offline_page(page)
     assert network_references(out) == [] and "<span>GX</span>" in out and "127.0.0.1:4200" in out
+
+
+def test_a_context_left_held_by_a_finished_thread_is_taken_over(tmp_path):
+    from tasks.validation.gx import GXContext
+
+    shared = GXContext.for_run(tmp_path / "first")
+    shared.release()
+    t = threading.Thread(target=lambda: GXContext.for_run(tmp_path / "crashed"))   # never released
+    t.start()
+    t.join(120)
+    assert GXContext.for_run(tmp_path / "next") is shared
+    shared.release()
