@@ -47,7 +47,8 @@ class Table:
     meaning: str
 
 
-# Published tables in report order: name -> title and what one row is
+# Published tables in report order (tasks/outputs/report/page.py: the tables each section reads): name -> title and
+# what one row is
 TABLES: dict[str, Table] = {
     "funnel_counts": Table("Recruitment funnel counts",
                            "People at each step of the funnel (applied, shortlisted, interviewed, offered, "
@@ -66,11 +67,11 @@ TABLES: dict[str, Table] = {
                     "The topics found in written assessments and CEO letters: words, theme, prevalence, tone."),
     "topic_prevalence": Table("Topic prevalence by group",
                               "Mean share of each topic in a text, by group of candidate, manager or post."),
+    "sentiment_by_group": Table("Tone by group",
+                                "Mean tone (sentiment) of written text by group of candidate, manager or post."),
     "text_effects": Table("Text effects",
                           "Differences in tone and topic share between BME and White candidates, "
                           "unadjusted and adjusted."),
-    "sentiment_by_group": Table("Tone by group",
-                                "Mean tone (sentiment) of written text by group of candidate, manager or post."),
     "interview_scores": Table("Interview scores",
                               "Normalised interview scores and scoring rates by band and group."),
     "score_effects": Table("Interview score models",
