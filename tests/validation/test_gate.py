@@ -12,6 +12,7 @@ import pytest
 from tasks.core.paths import PROJECT_ROOT
 from tasks.ingest.staging import ingest_extracts
 from tasks.validation.gate import ValidationCritical, validate
+from tasks.validation.gx import GXContext
 from tasks.validation.rules import VALIDATION_ORDER, load_suite_file
 
 AS_OF = "2024-01"
@@ -64,6 +65,7 @@ def test_second_run_compares_row_counts_and_warns_on_drift(clean, tmp_path):
     base = tmp_path / "copy"
     shutil.copytree(clean["base"], base, ignore=shutil.ignore_patterns("out"))
     ex, db = base / "extracts", base / "edi.duckdb"
+    built = GXContext.built   # the clean fixture's run built the process's GX context
     # same extracts: no drift
     same = validate(str(db), "clean-2", as_of=AS_OF, out_dir=str(base / "out"))
     drift = same.tables["validation"].filter(pl.col("expectation") == "row_count_drift")
@@ -77,6 +79,7 @@ def test_second_run_compares_row_counts_and_warns_on_drift(clean, tmp_path):
     path.write_text("".join(lines[: 1 + (len(lines) - 1) // 2]), encoding="utf-8")
     ingest_extracts(ex, db)
     out = validate(str(db), "clean-3", as_of=AS_OF, out_dir=str(base / "out"))
+    assert GXContext.built == built >= 1   # two more runs in this process, no new context
     w = out.warnings
     assert w.filter(pl.col("expectation") == "row_count_drift")["suite"].to_list() == ["workforce"]
     fired = w.filter(pl.col("expectation") == "row_count_drift").row(0, named=True)
