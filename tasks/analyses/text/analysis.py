@@ -32,6 +32,7 @@ import numpy as np
 import polars as pl
 
 from tasks.analyses.text.doc_cache import FeatureCache, WarehouseCache, document_features, sentence_score_arrays
+from tasks.analyses.text.labels import lookup_lemmatiser, with_surface_labels
 from tasks.analyses.text.sentiment import summarise_scores
 from tasks.analyses.text.topics import (
     DEFAULT_K_RANGE,
@@ -41,6 +42,7 @@ from tasks.analyses.text.topics import (
     fit_topics,
     theme_lemmas_for,
 )
+from tasks.analyses.text.trends import quarter_rows
 from tasks.core.vocabulary import (
     MODEL_LINEAR,
     REFERENCE_BAND,
@@ -403,9 +405,12 @@ def _analyse_source(source: str, texts: pl.DataFrame, funnel: pl.DataFrame, scor
     sent_frame = pl.DataFrame({
         "doc": res["sentence_doc"], "score": res["sentence_score"], "topic": res["sentence_topic"],
     })
-    out = {"topics": _topic_rows(source, frame, tm, res["shares"], sent_frame)}
+    out = {"topics": with_surface_labels(_topic_rows(source, frame, tm, res["shares"], sent_frame),
+                                         frame["text"].to_list(), lookup_lemmatiser(params.get("text_spacy_model")))}
     out["prevalence"] = _stratify(source, frame, share_cols, family=f"{source}:topic_prevalence")
+    out["prevalence"] += quarter_rows(source, frame, share_cols, family=f"{source}:topic_prevalence")
     out["sentiment"] = _stratify(source, frame, {"sentiment": None}, family=f"{source}:sentiment")
+    out["sentiment"] += quarter_rows(source, frame, {"sentiment": None}, family=f"{source}:sentiment")
     sentences = _with_stratifiers(sent_frame, frame)
     for k in range(tm.k):
         out["sentiment"] += _sentence_tone_rows(source, sentences, k)
