@@ -13,6 +13,7 @@ from tasks.core.vocabulary import (
     TERM_DIVERSE_PANEL,
     TERM_LETTER_TO_CEO,
     TERM_POST_PROGRAMME,
+    TEXT_QUARTER_VARIABLE,
     contrast_term,
     interaction,
 )
@@ -48,4 +49,14 @@ def complete_results() -> dict[str, pl.DataFrame]:
     t["national_reference"] = pl.concat([nat, pl.DataFrame({
         "period": ["2023", "2024"], "scope": [NATIONAL_SCOPE, "East of England trusts"], "relative_likelihood": [1.59, 1.80],
         "is_trust": [False, False], "note": [None, "regional"], "source": ["NHS England", "HSJ"]})], how="diagonal_relaxed")
+    quarters = [{"source": src, "variable": TEXT_QUARTER_VARIABLE, "level": q, "topic_id": tid, "n": 60,
+                 "n_clusters": 30, "mean": m, "std_error": 0.01, "ci_low": m - 0.02, "ci_high": m + 0.02,
+                 "p_value": 0.2, "q_value": 0.3, "family": "f"}
+                for src in ("assessments", "ceo_letters") for q, m in (("2022-Q3", 0.3), ("2022-Q4", 0.35))
+                for tid in (0, 1, None)]
+    t["topic_prevalence"] = pl.concat([t["topic_prevalence"], pl.DataFrame([r for r in quarters if r["topic_id"] is not None])],
+                                      how="diagonal_relaxed")
+    t["sentiment_by_group"] = pl.concat([t["sentiment_by_group"], pl.DataFrame([r for r in quarters if r["topic_id"] is None],
+                                                                                schema_overrides={"topic_id": pl.Int64})],
+                                        how="diagonal_relaxed")
     return t

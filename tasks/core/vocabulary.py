@@ -250,6 +250,9 @@ TABLE_DATE_COLUMN: dict[str, str | None] = {
 TEXT_TABLES: tuple[str, ...] = ("assessments", "ceo_letters")
 
 
+TEXT_QUARTER_VARIABLE = "written_quarter"  # the ``variable`` of text rows stratified by quarter of writing
+
+
 # --------------------------------------------------------------------------
 # Stages and model terms: shared by the generator (truth.json, effects YAML)
 # and every analysis (result tables).

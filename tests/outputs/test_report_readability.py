@@ -87,3 +87,10 @@ def test_first_screen_in_the_rendered_report(report):
     assert re.findall(r'data-rule="([^"]+)"', s) == [TERM_LETTER_TO_CEO, TERM_DIVERSE_PANEL]
     assert "England 1.59" in s and "1.80" not in s  # WRES 2023 = year 2022/23; the regional 2024 row never
     assert "OR ≈ 1.7" in s
+
+
+def test_topics_and_tone_by_quarter(report):
+    topics = re.search(r'<section id="section-topics">.*?</section>', report, re.S).group(0)
+    assert "Topic shares of interview assessments by quarter" in topics and "2022-Q4" in topics
+    tone = re.search(r'<section id="section-sentiment">.*?</section>', report, re.S).group(0)
+    assert "Tone by quarter of writing" in tone and tone.count("<polyline") >= 2  # assessments and letters

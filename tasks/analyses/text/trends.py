@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from tasks.core.vocabulary import TEXT_QUARTER_VARIABLE
 from tasks.stats.clustered import MIN_GROUP_N, group_means
 
-QUARTER_VARIABLE = "written_quarter"
+QUARTER_VARIABLE = TEXT_QUARTER_VARIABLE
 
 
 def quarter_label(col: str = "written_date") -> pl.Expr:
