@@ -167,7 +167,7 @@ def sheet_frame(df: pl.DataFrame) -> pl.DataFrame:
 
 def _row_kind(table: str, name: str, kind: str, row: dict) -> str:
     by = dictionary.ROW_KINDS.get((table, name))
-    if by and kind in dictionary.NUMERIC_KINDS:
+    if by and kind in dictionary.NUMERIC_KINDS and kind != "count":   # a float column: only its format changes
         return by[1].get(row.get(by[0]), kind)
     return kind
 
