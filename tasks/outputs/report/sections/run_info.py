@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from tasks.core.vocabulary import STATUS_DATES_ABSENT, STATUS_DATES_PARTIAL
+from tasks.core.vocabulary import ETHNIC_CATEGORIES, STATUS_DATES_ABSENT, STATUS_DATES_PARTIAL, display_group
 from tasks.outputs.report.format import NA, cols, esc, html_table, not_available
 from tasks.outputs.report.sections.base import Ctx
 
@@ -30,6 +30,17 @@ def section_quality(c: Ctx) -> str:
     if q is not None:
         out.append("<h3>Quarantined rows by reason</h3>" + html_table(q))
     return "".join(out)
+
+
+def ethnic_codes_table() -> str:
+    """The NHS Data Dictionary ethnic category codes with their meaning and WRES group (the glossary the
+    tables' codes refer to; two-character codes such as AA are local codes within their first letter)."""
+    rows = "".join(f"<tr><td>{esc(k)}</td><td class=\"t\">{esc(e.description)}</td><td class=\"t\">{esc(display_group(e.wres_group))}</td></tr>"
+                   for k, e in ETHNIC_CATEGORIES.items())
+    return ('<div class="scroll"><table><thead><tr><th>code</th><th>meaning</th><th>WRES group</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>"
+            '<p class="note">Two-character codes (for example AA, CP) are a trust\'s local codes within the category '
+            "of their first letter: AA is a local code within A (White - British).</p>")
 
 
 def section_methods(c: Ctx) -> str:
@@ -53,6 +64,8 @@ def section_methods(c: Ctx) -> str:
 <li>National WRES figures cover all bands of all trusts and are context, not a like-for-like benchmark.</li>
 {status_dates_caveat(c.run.get("status_dates"))}
 </ul>
+<h3>NHS ethnic category codes</h3>
+{ethnic_codes_table()}
 <h3>Disclosure control</h3>
 <p>Policy <b>{esc(pol.get('policy_version', NA))}</b>: {esc(pol.get('policy_summary', 'not recorded'))}.</p>
 <p class="note">Full methods: docs/methods.md in the project repository.</p>"""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tasks.core.vocabulary import TERM_LEVEL_CHANGE, display_group, display_stage
+from tasks.core.vocabulary import TERM_LEVEL_CHANGE, display_ethnic_code, display_group, display_stage
 from tasks.outputs.report.format import ci_text, cols, esc, num, pct, ratio
 from tasks.outputs.report.sections.base import Ctx
 from tasks.outputs.report.sections.first_screen import first_screen
@@ -63,9 +63,14 @@ def section_summary(c: Ctx) -> str:
     if cols(ai, "four_fifths_flag"):
         flagged = ai.filter(pl.col("four_fifths_flag").fill_null(False))
         example = ""
+        if "grouping" in flagged.columns and (flagged["grouping"] != "ethnic_category").any():
+            flagged_shown = flagged.filter(pl.col("grouping") != "ethnic_category")  # groups before local codes
+        else:
+            flagged_shown = flagged
         if flagged.height and cols(flagged, "group", "stage"):
-            example = (f", for example {esc(display_group(flagged['group'][0]))} at "
-                       f"{esc(display_stage(flagged['stage'][0]).lower())}")
+            g, grouping = flagged_shown["group"][0], (flagged_shown["grouping"][0] if "grouping" in flagged.columns else "")
+            words = display_ethnic_code(g) if grouping == "ethnic_category" else display_group(g)
+            example = f", for example {esc(words)} at {esc(display_stage(flagged_shown['stage'][0], short=True).lower())}"
         items.append(f"{flagged.height} comparison(s) of a group at a stage fall below the four-fifths threshold "
                      f"(selection rate under 80% of the best group's){example}; see section 5.")
     pi = c.get("programme_impact")
