@@ -257,7 +257,8 @@ class LocalPrefect:
         _AUTH_BY_API[self.url] = self.auth
         if not (reuse and is_healthy(self.url)):
             self.server = start_server(self.home, self.port, logs / "server.log" if logs else None, auth=self.auth)
-            wait_healthy(self.url, proc=self.server)
+            # no fixed short window: a loaded machine starts the server slowly (EDI_RECRUIT_API_STARTUP_SECONDS)
+            wait_healthy(self.url, timeout=_seconds(STARTUP_SECONDS_ENV, DEFAULT_STARTUP_SECONDS), proc=self.server)
         api("GET", f"{self.url}/admin/version", attempts=3)  # the auth string is accepted
         from edi_recruit.outputs_server import start_outputs_server
 

@@ -95,6 +95,10 @@ def test_the_api_refuses_a_request_without_the_auth_string(local_prefect):
 
     auth_file = Path(local_prefect.home) / AUTH_FILE
     assert stat.S_IMODE(auth_file.stat().st_mode) == 0o600
+    # the server's database holds flow-run parameters and logs: owner-only, in an owner-only folder,
+    # although this test process (not the CLI) started it with its own umask
+    assert stat.S_IMODE((Path(local_prefect.home) / "prefect.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE(Path(local_prefect.home).stat().st_mode) == 0o700
     auth = auth_file.read_text(encoding="utf-8").strip()
     assert auth == local_prefect.auth and len(auth.split(":", 1)[1]) >= 32
     url = f"{local_prefect.url}/flows/filter"
