@@ -159,24 +159,34 @@ def null_upper_limit(n: int, alpha: float = 0.01) -> int:
     return c
 
 
-def test_null_gap_significant_at_most_at_the_nominal_rate_fast(tmp_path):
-    """Fast honest version: 20 small trusts, at most c = 4 significant (P(Bin(20, 0.05) > 4) = 0.3%).
+def _drawn_gap_fit(seed: int, applications: int, **terms) -> dict:
+    """The mixed-model bme row of a trust drawn in process (in_process.py: the same draws as generate_trust)."""
+    from in_process import score_and_tone_frames
+
+    cands, _ = score_and_tone_frames(seed, applications, _effects(**terms))
+    return _row(isc.fit_mixed_gap(cands), term=TERM_BME)
+
+
+def test_null_gap_significant_at_most_at_the_nominal_rate_fast():
+    """Fast honest version for the primary mixed model: 20 small trusts, at most c = 4 significant
+    (P(Bin(20, 0.05) > 4) = 0.3%).
 
     Its power against a doubled rate is low (P(Bin(20, 0.10) > 4) = 4%); the slow
-    version below has the power the rule needs."""
-    p = [_gap_fit(tmp_path, 1000 + s, 1500, bme=0.0)["p_value"] for s in range(20)]
+    version below has the power the rule needs, and test_generated_nulls.py has it in CI
+    for the cluster-OLS model and the tone comparison."""
+    p = [_drawn_gap_fit(1000 + s, 1500, bme=0.0)["p_value"] for s in range(20)]
     assert null_upper_limit(20) == 4
     assert sum(v < 0.05 for v in p) <= null_upper_limit(20), p
 
 
 @pytest.mark.slow
-def test_null_gap_rate_on_420_small_trusts(tmp_path):
+def test_null_gap_rate_on_420_small_trusts():
     """420 trusts, at most c = 32 significant (P(Bin(420, 0.05) > 32) <= 1%); an estimator at
     twice the nominal rate fails with probability P(Bin(420, 0.10) > 32) >= 0.9."""
     n = 420
     c = null_upper_limit(n)
     assert stats.binom.sf(c, n, 0.10) >= 0.9
-    p = [_gap_fit(tmp_path, 2000 + s, 1500, bme=0.0)["p_value"] for s in range(n)]
+    p = [_drawn_gap_fit(2000 + s, 1500, bme=0.0)["p_value"] for s in range(n)]
     assert sum(v < 0.05 for v in p) <= c, sum(v < 0.05 for v in p)
 
 
