@@ -11,7 +11,9 @@
    registry: run_id, flow, as_of, started_at, finished_at, status,
    code_version, input_sha256, params_json);
 3. applies the disclosure-control policy (:mod:`tasks.privacy.disclosure`) to produce
-   ``published.<name>`` (with run_id): the only tables exported or shown;
+   ``published.<name>`` (with run_id): the only tables exported or shown.  Suppression is decided
+   once over every count cell of every published table of the run (linked tables,
+   :func:`tasks.privacy.disclosure.linked.plan_suppression`), then applied table by table;
 4. records the policy version and what it did in ``published.disclosure_log``.
 
 The run's status in the registry is left to the caller:
@@ -30,6 +32,7 @@ import duckdb
 import polars as pl
 
 from tasks.privacy.disclosure import DEFAULT_POLICY_PATH, Policy, load_policy, protect_table
+from tasks.privacy.disclosure.linked import plan_suppression, published_rows
 from tasks.warehouse.sql import query, run_sql
 
 log = logging.getLogger(__name__)
@@ -103,10 +106,10 @@ def _as_policy(policy: Policy | str | Path | None) -> Policy:
     return load_policy(policy or DEFAULT_POLICY_PATH)
 
 
-def _publish_table(con: duckdb.DuckDBPyConnection, name: str, path: str, run_id: str, pol: Policy, summary: dict,
-                   *, have_registry: bool, now: datetime) -> dict | None:
-    """Append one result table, refresh its latest view, publish its protected copy; its disclosure-log row
-    (None for a restricted table, which is stored but never published).  Fills ``summary`` in place."""
+def _store_table(con: duckdb.DuckDBPyConnection, name: str, path: str, run_id: str, pol: Policy, summary: dict,
+                 *, have_registry: bool) -> pl.DataFrame | None:
+    """Append one result table and refresh its latest view; the rows as stored (None for a restricted
+    table, which is stored but never published).  Fills ``summary`` in place."""
     df = pl.read_parquet(path)
     if "run_id" in df.columns:
         df = df.drop("run_id")
@@ -118,9 +121,17 @@ def _publish_table(con: duckdb.DuckDBPyConnection, name: str, path: str, run_id:
     if name in pol.restricted_tables:
         summary["tables"][name] = {"results_rows": n_results, "published_rows": 0, "restricted": True}
         return None
+    summary["tables"][name] = {"results_rows": n_results}
     # disclosure control on what was stored (the stored types are the truth)
-    stored = fetch_frame(con, "queries/run_rows", {"run_id": run_id}, table=f"results.{name}")
-    protected, rep = protect_table(name, stored, pol)
+    return fetch_frame(con, "queries/run_rows", {"run_id": run_id}, table=f"results.{name}")
+
+
+def _publish_table(con: duckdb.DuckDBPyConnection, name: str, stored: pl.DataFrame, run_id: str, pol: Policy,
+                   summary: dict, *, forced: dict[str, set[int]], now: datetime) -> dict:
+    """Publish the protected copy of one stored result table (``forced``: its cells suppressed by the
+    decision over all linked tables); its disclosure-log row.  Fills ``summary`` in place."""
+    n_results = summary["tables"][name]["results_rows"]
+    protected, rep = protect_table(name, stored, pol, forced=forced)
     n_pub = _write_frame(con, "published", name, protected, run_id)
     summary["tables"][name] = {
         "results_rows": n_results, "published_rows": n_pub,
@@ -170,11 +181,17 @@ def publish_run(
         _exec(con, "ops/publish/disclosure_log")
         have_registry = table_exists(con, "results.runs")
         now = datetime.now(timezone.utc).replace(tzinfo=None)
-        log_rows = []
+        stored: dict[str, pl.DataFrame] = {}
         for name, path in sorted(result_paths.items()):
-            log_row = _publish_table(con, name, path, run_id, pol, summary, have_registry=have_registry, now=now)
-            if log_row is not None:
-                log_rows.append(log_row)
+            frame = _store_table(con, name, path, run_id, pol, summary, have_registry=have_registry)
+            if frame is not None:
+                stored[name] = frame
+        # one suppression decision over every count cell of every published table (linked tables)
+        plan = plan_suppression({n: published_rows(n, f, pol) for n, f in stored.items()}, pol)
+        summary["linked"] = {"primary": plan.primary, "secondary": plan.secondary, "relations": plan.relations,
+                             "seconds": round(plan.seconds, 3)}
+        log_rows = [_publish_table(con, name, stored[name], run_id, pol, summary, forced=plan.forced(name), now=now)
+                    for name in sorted(stored)]
         if not have_registry and result_paths:
             log.warning("results.runs does not exist: results.latest_* views not created")
         if log_rows:

@@ -240,7 +240,11 @@ def test_wres_rates_and_derived_statistics():
     assert out["appointed_bme"].to_list() == ["15", "*", "*"]
     assert out["proportion_bme"].to_list() == [0.15, None, None]  # 15/100 from rounded figures
     assert out["proportion_white"].to_list() == [0.2, 0.208, 0.188]  # 25/120, 15/80
-    assert out["relative_likelihood"].to_list() == [1.538, None, None]
+    # the ratio beside the counts is recomputed from them as shown: (40/200) / (15/100), not the exact 1.538
+    assert out["relative_likelihood"].to_list() == [pytest.approx(4 / 3), None, None]
+    import math
+    se = math.sqrt(1 / 40 - 1 / 200 + 1 / 15 - 1 / 100)  # Katz, from the shown counts
+    assert out["ci_low"].to_list()[0] == pytest.approx(4 / 3 * math.exp(-1.959963984540054 * se))
     assert out["ci_low"].to_list()[1:] == [None, None]
     assert out["in_non_adverse_band"].to_list() == [False, None, None]
     flags = out[SDC_FLAGS_COLUMN].to_list()
@@ -320,9 +324,10 @@ def test_cases_give_row_subsets_their_own_roles_and_named_staff_rows_are_dropped
     } | {"n": [120, 5, 120, 40, 12]})
     out, _ = protect_table("interview_scores", df, POLICY)
     assert out.height == 4 and "P-0123456789ab" not in out["group"].to_list()
-    # a mean of 5 candidates is an estimate: kept and flagged; its n is suppressed
-    assert out["value"][1] == 0.61 and out["n"][1] == "*"
-    assert "small_n_events" in out["sdc_flags"][1]
+    # a mean of 5 candidates describes a suppressed group: its n is suppressed and its statistics withheld
+    assert out["n"][1] == "*" and out["value"][1] is None and out["ci_low"][1] is None and out["mean_z"][1] is None
+    assert "withheld_inputs_suppressed" in out["sdc_flags"][1]
+    assert out["value"][0] == 0.66 and out["mean_z"][0] == 0.1  # a group of 120: kept
     # scoring rates: 0.52 x 120 = 62.4 -> 60/120; 0.15 x 40 = 6 people: withheld with what reveals it
     assert out["value"][2] == 0.5
     assert out["value"][3] is None and out["impact_ratio"][3] is None and out["ci_low"][3] is None

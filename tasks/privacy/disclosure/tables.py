@@ -114,7 +114,8 @@ def _merge_case(spec: dict, case: dict) -> dict:
     return out
 
 
-def protect_table(name: str, df: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, SdcReport]:
+def protect_table(name: str, df: pl.DataFrame, policy: Policy,
+                  forced: dict[str, set[int]] | None = None) -> tuple[pl.DataFrame, SdcReport]:
     """Apply the policy to one result table; return the publishable frame and a report.
 
     Count columns become text ('*', '0', '10', ...), rates are recomputed from
@@ -127,6 +128,11 @@ def protect_table(name: str, df: pl.DataFrame, policy: Policy) -> tuple[pl.DataF
     whose rate/derived/estimate roles differ (a ``value`` column that is a
     share in some rows and a mean in others).  Additive structures
     (``secondary``) apply within each subset.
+
+    ``forced`` (count column -> row indices, counted after ``drop_rows``) are cells suppressed by the
+    decision over all linked tables of the run (:func:`tasks.privacy.disclosure.linked.plan_suppression`):
+    they are suppressed whatever their value, and rates, ratios and derived columns treat them as
+    suppressed.
     """
     spec = policy.table_spec(name)
     report = SdcReport(table=name, rows=df.height)
@@ -136,12 +142,13 @@ def protect_table(name: str, df: pl.DataFrame, policy: Policy) -> tuple[pl.DataF
     roles = column_roles(name, df, policy, spec)
     report.columns = dict(roles)
     df = _flatten_nested(df.drop([c for c, r in roles.items() if r == "drop"]))
+    df = df.with_row_index("_sdc_row")
     cases = spec.get("cases", []) or []
     if not cases:
-        out = _protect_part(df, spec, roles, policy, report)
+        out = _protect_part(df, spec, roles, policy, report, forced).drop("_sdc_row")
+        out = _ratios_from_shown(out, spec, policy)
         report.rows = out.height
         return out, report
-    df = df.with_row_index("_sdc_row")
     taken = pl.Series([False] * df.height)
     parts = []
     for case in cases:
@@ -149,20 +156,25 @@ def protect_table(name: str, df: pl.DataFrame, policy: Policy) -> tuple[pl.DataF
         taken = taken | mask
         sub = df.filter(mask)
         if sub.height:
-            parts.append(_protect_part(sub, _merge_case(spec, case), roles, policy, report))
+            parts.append(_protect_part(sub, _merge_case(spec, case), roles, policy, report, forced))
     rest = df.filter(~taken)
     if rest.height:
-        parts.append(_protect_part(rest, spec, roles, policy, report))
+        parts.append(_protect_part(rest, spec, roles, policy, report, forced))
     out = pl.concat(parts, how="diagonal_relaxed").sort("_sdc_row").drop("_sdc_row") if parts else df.drop("_sdc_row")
+    out = _ratios_from_shown(out, spec, policy)
     report.rows = out.height
     return out, report
 
 
 def _protect_part(df: pl.DataFrame, spec: dict, roles: dict[str, str], policy: Policy,
-                  report: SdcReport) -> pl.DataFrame:
+                  report: SdcReport, forced: dict[str, set[int]] | None = None) -> pl.DataFrame:
     """One row subset under one spec: counts suppressed and rounded, rates, derived, small-event flags."""
     count_cols = [c for c, r in roles.items() if r == "count" and c in df.columns]
-    part = _Part(df, policy, report, _suppress_counts(df, spec, count_cols, policy, report))
+    local: dict[str, set[int]] | None = None
+    if forced is not None:  # original row numbers (column _sdc_row) -> positions in this subset
+        where = {r: i for i, r in enumerate(df["_sdc_row"].to_list())}
+        local = {c: {where[r] for r in rows if r in where} for c, rows in forced.items()}
+    part = _Part(df, policy, report, _suppress_counts(df, spec, count_cols, policy, report, local))
     flags = part.incoming_flags()
     withheld_by_col: dict[str, set[int]] = dict(part.suppressed)
     new_cols: dict[str, pl.Series] = {}
@@ -216,7 +228,7 @@ class _Part:
 
 
 def _suppress_counts(df: pl.DataFrame, spec: dict, count_cols: list[str], policy: Policy,
-                     report: SdcReport) -> dict[str, set[int]]:
+                     report: SdcReport, forced: dict[str, set[int]] | None = None) -> dict[str, set[int]]:
     """Primary + secondary suppression, per count column: the suppressed row indices."""
     suppressed: dict[str, set[int]] = {}
     structures = spec.get("secondary", []) or []
@@ -226,9 +238,12 @@ def _suppress_counts(df: pl.DataFrame, spec: dict, count_cols: list[str], policy
         vals = df[c].cast(pl.Float64, strict=False).to_list()
         values = dict(enumerate(vals))
         primary = {i for i, v in values.items() if is_primary(v, policy)}
-        sup = complementary_suppression(
-            values, rels, primary, policy.min_suppressed_per_relation, policy.prefer_nonzero, policy.min_range
-        )
+        if forced is not None:  # decided over all linked tables at once: suppressing more here could expose
+            sup = primary | forced.get(c, set())  # the new cell through a table this function cannot see
+        else:
+            sup = complementary_suppression(
+                values, rels, primary, policy.min_suppressed_per_relation, policy.prefer_nonzero, policy.min_range
+            )
         suppressed[c] = sup
         report.count_cells += sum(1 for v in vals if not is_missing(v))
         report.primary += len(primary)
@@ -292,3 +307,98 @@ def _flag_small_events(part: _Part, spec: dict, flags: list[list[str]]) -> None:
         if v is not None and v < part.policy.min_events:
             flags[i].append(part.policy.small_events_flag)
             part.report.estimates_flagged += 1
+
+
+# --------------------------------------------------------------------------
+# Ratios beside counts, recomputed from the counts as shown
+# --------------------------------------------------------------------------
+def _shown(v) -> float | None:
+    """A published count cell as a number, None when suppressed or missing."""
+    try:
+        return None if v is None else float(v)
+    except ValueError:
+        return None
+
+
+def _ratios_from_shown(df: pl.DataFrame, spec: dict, policy: Policy) -> pl.DataFrame:
+    """Ratios the spec names under ``ratios_from_shown`` recomputed from the published (rounded) counts,
+    so a reader who recomputes them from the page gets the same figure (docs/disclosure.md)."""
+    kinds = spec.get("ratios_from_shown", {}) or {}
+    if "relative_likelihood" in kinds:
+        df = _relative_likelihood_from_shown(df, kinds["relative_likelihood"])
+    if "impact_ratio" in kinds:
+        df = _impact_ratio_from_shown(df, kinds["impact_ratio"], policy)
+    return df
+
+
+def relative_likelihood_from_counts(aw: float, sw: float, ab: float, sb: float) -> tuple[float, float, float] | None:
+    """WRES indicator 2 (RL, 95% CI low, high) from four counts, with the WRES table's zero-cell rule
+    (0.5 added to each of the four cells when one is 0); None when a group has nobody shortlisted."""
+    from tasks.stats.intervals import katz_interval, log_ratio_std_error
+
+    if not sw or not sb:
+        return None
+    a_w, n_w, a_b, n_b = aw, sw - aw, ab, sb - ab
+    if min(a_w, n_w, a_b, n_b) < 0:
+        return None
+    if min(a_w, n_w, a_b, n_b) == 0:
+        a_w, n_w, a_b, n_b = a_w + 0.5, n_w + 0.5, a_b + 0.5, n_b + 0.5
+    rl = (a_w / (a_w + n_w)) / (a_b / (a_b + n_b))
+    se = log_ratio_std_error(events_a=a_w, trials_a=a_w + n_w, events_b=a_b, trials_b=a_b + n_b)
+    lo, hi = katz_interval(ratio=rl, std_error=se)
+    return rl, lo, hi
+
+
+def _relative_likelihood_from_shown(df: pl.DataFrame, cfg: dict) -> pl.DataFrame:
+    aw_c, sw_c, ab_c, sb_c = cfg["counts"]
+    if not all(c in df.columns for c in (aw_c, sw_c, ab_c, sb_c, "relative_likelihood")):
+        return df
+    low, high = cfg.get("band", [0.8, 1.25])
+    rl, lo, hi, inband = [], [], [], []
+    for r in df.iter_rows(named=True):
+        counts = [_shown(r[c]) for c in (aw_c, sw_c, ab_c, sb_c)]
+        res = None if any(v is None for v in counts) or r["relative_likelihood"] is None else \
+            relative_likelihood_from_counts(*counts)
+        rl.append(res[0] if res else None)
+        lo.append(res[1] if res else None)
+        hi.append(res[2] if res else None)
+        inband.append(bool(low <= res[0] <= high) if res else None)
+    cols = [pl.Series("relative_likelihood", rl, dtype=pl.Float64)]
+    for name, vals, dtype in (("ci_low", lo, pl.Float64), ("ci_high", hi, pl.Float64),
+                              ("in_non_adverse_band", inband, pl.Boolean)):
+        if name in df.columns:
+            cols.append(pl.Series(name, vals, dtype=dtype))
+    return df.with_columns(cols)
+
+
+def _impact_ratio_from_shown(df: pl.DataFrame, cfg: dict, policy: Policy) -> pl.DataFrame:
+    """Selection rate / the reference group's selection rate, both from shown counts, in each block."""
+    from tasks.privacy.disclosure.cells import round_rate
+
+    block = [c for c in cfg.get("block", []) if c in df.columns]
+    need = ["group", "reference_group", "n", "selected", "impact_ratio"]
+    if not all(c in df.columns for c in need):
+        return df
+    threshold = float(cfg.get("threshold", 0.8))
+    rows = df.select(block + need).rows(named=True)
+    ref_counts: dict[tuple, tuple[float | None, float | None]] = {}
+    for r in rows:
+        ref_counts[tuple(r[c] for c in block) + (r["group"],)] = (_shown(r["n"]), _shown(r["selected"]))
+    ir, rr, flag, short = [], [], [], []
+    for r in rows:
+        n, s = _shown(r["n"]), _shown(r["selected"])
+        rn, rs = ref_counts.get(tuple(r[c] for c in block) + (r["reference_group"],), (None, None))
+        ok = (r["impact_ratio"] is not None and None not in (n, s, rn, rs) and n >= policy.min_denominator
+              and rn >= policy.min_denominator and rs > 0)
+        ref_rate = rs / rn if ok else None
+        ratio = (s / n) / ref_rate if ok else None
+        ir.append(ratio)
+        rr.append(round_rate(ref_rate, policy.rate_decimals) if ok else None)
+        flag.append(bool(ratio < threshold) if ok else None)
+        short.append(max(0.0, n * ref_rate - s) if ok else None)
+    cols = [pl.Series("impact_ratio", ir, dtype=pl.Float64)]
+    for name, vals, dtype in (("reference_rate", rr, pl.Float64), ("four_fifths_flag", flag, pl.Boolean),
+                              ("shortfall", short, pl.Float64)):
+        if name in df.columns:
+            cols.append(pl.Series(name, vals, dtype=dtype))
+    return df.with_columns(cols)
