@@ -197,11 +197,14 @@ def _add_report_and_export(sub, defaults) -> None:
 
 def _add_diff(sub, defaults) -> None:
     df = sub.add_parser("diff", help="which figures changed between two runs",
-                        description="Compare two runs' result tables by natural key (numbers within a tolerance).")
+                        description="Compare two runs' published tables by natural key (numbers within a tolerance); "
+                                    "--results compares the unprotected result tables.")
     df.add_argument("run_a", metavar="RUN_A", help="run id (or a unique prefix)")
     df.add_argument("run_b", metavar="RUN_B", help="run id (or a unique prefix)")
     df.add_argument("--db", required=True)
-    df.add_argument("--published", action="store_true", help="compare the published (disclosure-controlled) tables")
+    df.add_argument("--results", action="store_true",
+                    help="compare the unprotected result tables (default: the published, disclosure-controlled ones)")
+    df.add_argument("--published", action="store_true", help=argparse.SUPPRESS)  # the default; kept for old scripts
     df.add_argument("--tolerance", type=float, default=1e-9, help="absolute and relative tolerance (default 1e-9)")
     df.add_argument("--max-rows", type=_positive_int, default=50, help="changed figures shown per table")
     df.set_defaults(func=commands.cmd_diff)

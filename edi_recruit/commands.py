@@ -318,7 +318,7 @@ def cmd_diff(args) -> int:
     from tasks.publish.run_diff import diff_runs, format_diff
 
     _require_file(args.db, "warehouse")
-    d = diff_runs(args.db, args.run_a, args.run_b, schema="published" if args.published else "results",
+    d = diff_runs(args.db, args.run_a, args.run_b, schema="results" if args.results else "published",
                   abs_tol=args.tolerance, rel_tol=args.tolerance)
     print(format_diff(d, max_rows=args.max_rows))
     return 0

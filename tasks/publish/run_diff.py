@@ -1,6 +1,8 @@
 """Which figures changed between two runs ("why does March differ now?").
 
-Every result table carries ``run_id``.  For each table present in both runs,
+Every result table carries ``run_id``.  By default the PUBLISHED (disclosure-controlled)
+tables are compared, the figures a reader saw; ``edi-recruit diff --results`` opts in to
+the unprotected result tables.  For each table present in both runs,
 rows are matched on the table's natural key (:data:`NATURAL_KEYS`; for an
 unknown table, its text, boolean and date columns) and each numeric column is
 compared with a tolerance (absolute OR relative).  Text value columns
@@ -66,12 +68,21 @@ class RunDiff:
         return sum(len(t.changed) for t in self.tables.values())
 
 
+def _published_value_columns(name: str) -> frozenset[str]:
+    """Columns that are values, not keys, of a published table: its counts are text there ('*', '10')."""
+    from tasks.privacy.disclosure import SDC_FLAGS_COLUMN, load_policy
+
+    spec = load_policy().table_spec(name)
+    return frozenset(spec.get("counts", [])) | {SDC_FLAGS_COLUMN}
+
+
 def natural_key(name: str, df: pl.DataFrame) -> tuple[str, ...]:
     known = NATURAL_KEYS.get(name)
     if known and all(c in df.columns for c in known):
         return known
+    values = _published_value_columns(name)
     return tuple(c for c, t in df.schema.items()
-                 if c not in META_COLUMNS and c != "flags" and isinstance(t, _KEY_TYPES))
+                 if c not in META_COLUMNS and c != "flags" and c not in values and isinstance(t, _KEY_TYPES))
 
 
 def _close(a, b, abs_tol: float, rel_tol: float) -> bool:
@@ -173,7 +184,9 @@ def resolve_run_id(known: list[str], given: str, db: str = "") -> str:
     raise ValueError(f"run id prefix {given!r} matches {len(matches)} runs; give more characters{hint}")
 
 
-def diff_runs(db: str, run_a: str, run_b: str, schema: str = "results", **tol) -> RunDiff:
+def diff_runs(db: str, run_a: str, run_b: str, schema: str = "published", **tol) -> RunDiff:
+    """Compare two runs' tables: the published (disclosure-controlled) ones by default; ``schema="results"``
+    compares the unprotected result tables (restricted: `edi-recruit diff --results`)."""
     from tasks.warehouse.connection import reading
     from tasks.warehouse.sql import run_sql
 

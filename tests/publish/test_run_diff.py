@@ -101,9 +101,13 @@ def test_cli_diff_on_a_published_warehouse(tmp_path, capsys):
             publish_run(con, run_id, paths, own_transaction=False)
             registry.finish_run(con, run_id, "completed")
             con.commit()
-    assert main(["diff", "run-a", "run-b", "--db", str(db)]) == 0
+    assert main(["diff", "run-a", "run-b", "--db", str(db)]) == 0   # the published tables by default
     out = capsys.readouterr().out
     assert "run-aaaa -> run-bbbb: 1 figure(s) changed" in out and "relative_likelihood: 1.5 -> 1.8" in out
+    assert "disclosure_log: identical" in out
+    assert main(["diff", "run-a", "run-b", "--db", str(db), "--results"]) == 0   # opt in: unprotected results
+    out = capsys.readouterr().out
+    assert "relative_likelihood: 1.5 -> 1.8" in out and "disclosure_log" not in out
     assert main(["diff", "run-a", "run-a", "--db", str(db)]) == 0
     assert "identical figures" in capsys.readouterr().out
     assert main(["diff", "run-", "run-a", "--db", str(db)]) == 1   # ambiguous prefix: one-line error
