@@ -153,11 +153,28 @@ def _phone_digits_ok(match_text: str) -> bool:
     return d.startswith("0") and len(d) in (10, 11)
 
 
-def reference_patterns(extra: Iterable[str] = ()) -> list[re.Pattern]:
-    """The default reference patterns, those of ``EDI_RECRUIT_REFERENCE_PATTERNS`` and ``extra``, compiled."""
+def policy_reference_patterns(path: str | os.PathLike | None = None) -> list[str]:
+    """The trust's own reference formats named in the disclosure policy (``identifiers.reference_patterns``
+    of ``config/disclosure_policy.yaml``, or of ``path``); [] when the policy names none."""
+    import yaml
+
+    from tasks.core.paths import CONFIG_DIR
+
+    p = path or (CONFIG_DIR / "disclosure_policy.yaml")
+    try:
+        with open(p, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        return []
+    return [str(x) for x in ((raw.get("identifiers") or {}).get("reference_patterns") or [])]
+
+
+def reference_patterns(extra: Iterable[str] = (), policy_path: str | os.PathLike | None = None) -> list[re.Pattern]:
+    """The default reference patterns, the disclosure policy's (:func:`policy_reference_patterns`), those of
+    ``EDI_RECRUIT_REFERENCE_PATTERNS`` and ``extra``, compiled."""
     env = [p for p in os.environ.get(REFERENCE_PATTERNS_ENV, "").split(";;") if p.strip()]
     out = []
-    for pattern in (*DEFAULT_REFERENCE_PATTERNS, *env, *extra):
+    for pattern in (*DEFAULT_REFERENCE_PATTERNS, *policy_reference_patterns(policy_path), *env, *extra):
         try:
             out.append(re.compile(pattern))
         except re.error as exc:
