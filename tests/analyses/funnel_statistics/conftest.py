@@ -20,7 +20,7 @@ def default_generated(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def default_replicates(default_generated):
-    """Its ``R.DEFAULT_REPLICATES`` independent replicates (shortlist, offer, apply_workforce fits)."""
+    """Its ``R.DEFAULT_REPLICATES`` independent replicates (apply_pool, shortlist, offer, apply_workforce fits)."""
     af, wf, truth = default_generated
     start = date.fromisoformat(truth["programme_start"] + "-01")
     return R.replicate_fits(af, wf, truth, n=R.DEFAULT_REPLICATES, seed=R.DEFAULT_SPLIT_SEED,
