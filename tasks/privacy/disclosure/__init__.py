@@ -22,7 +22,11 @@ package implements docs/methods.md section 5:
 ``policy``      the policy file: :class:`Policy`, :func:`load_policy`
 ``cells``       primary suppression and rounding of one count or rate
 ``secondary``   complementary suppression and its linear-programming audit
-``tables``      :func:`protect_table`: column roles, cases, the report
+``tables``      :func:`protect_table`: column roles, cases, the report, ratios
+                recomputed from the shown counts
+``linked``      one suppression decision over every published table of a run
+                (:func:`~tasks.privacy.disclosure.linked.plan_suppression`);
+                docs/disclosure.md
 =============== ===========================================================
 """
 from __future__ import annotations
