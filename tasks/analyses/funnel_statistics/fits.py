@@ -333,7 +333,12 @@ def quasi_binomial_cov(cl_pat: pl.DataFrame, fit: Fit) -> np.ndarray:
     w = n * mu * (1 - mu)
     df = len(n) - len(keep)
     ok = w > 0
-    phi = float(np.sum((y[ok] - n[ok] * mu[ok]) ** 2 / w[ok]) / df) if df > 0 else math.nan
+    if df > 0:
+        phi = float(np.sum((y[ok] - n[ok] * mu[ok]) ** 2 / w[ok]) / df)
+    else:  # as many terms as units: no residual to estimate phi from; the binomial model's own (phi = 1)
+        phi = 1.0
+        for j in keep:
+            fit.term_flags.setdefault(fit.terms[j], set()).add(FLAG_MODEL_SE)
     full = np.full((len(fit.terms), len(fit.terms)), np.nan)
     full[np.ix_(keep, keep)] = phi * np.linalg.inv((X * w[:, None]).T @ X)
     return full

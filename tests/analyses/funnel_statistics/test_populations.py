@@ -28,7 +28,7 @@ def _funnel_rows() -> pl.DataFrame:
 
 def test_stage_populations_by_hand():
     af = _funnel_rows()
-    ids = lambda d: sorted(d["application_id"].to_list())  # noqa: E731
+    ids = lambda d: sorted(d["application_id"].to_list())
     assert ids(populations.shortlist_population(af)) == ["a1", "a2", "a5", "a6", "a7"]
     assert ids(populations.offer_population(af)) == ["a1", "a5"]
     assert ids(populations.appoint_population(af)) == ["a1", "a2", "a6"]
@@ -77,3 +77,12 @@ def test_disability_not_declared_indicator():
     out = populations.with_disability_indicator(df)
     assert out["disability"].to_list() == [1, 0, 0]
     assert out[specs.TERM_DISABILITY_NOT_DECLARED].to_list() == [0, 0, 1]
+
+
+def test_apply_pool_saturated_fit_uses_the_binomial_variance():
+    # two vacancies, two terms: no residual degrees of freedom, so phi = 1 and the SEs are flagged model-based
+    pool = pl.DataFrame({"vacancy_id": ["v1", "v2"], "letter_to_ceo": [0, 1], "n_bme": [10, 20], "n_known": [40, 50]})
+    fit = fits.fit_logit(pool, specs.Spec((TERM_LETTER_TO_CEO,)), "n_bme", "vacancy_id", trials="n_known",
+                         stage=STAGE_APPLY_POOL, model=MODEL_BINOMIAL_GLM)
+    assert fit.cov[1, 1] == pytest.approx(1 / (40 * 0.25 * 0.75) + 1 / (50 * 0.4 * 0.6), rel=1e-7)
+    assert fits.FLAG_MODEL_SE in fit.term_flags[TERM_LETTER_TO_CEO]
