@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
