@@ -163,6 +163,7 @@ def test_02_column_renamed_outside_the_mapping_names_both_headers(case):
         case.ingest()
     msg = str(exc.value)
     assert "applications.csv" in msg and "'Ethnic Origin'" in msg and "Ethnicity" in msg
+    assert "\n" not in msg
 
 
 def test_04_empty_file_via_cli_one_line_no_traceback(case):
@@ -287,6 +288,7 @@ def test_07b_extended_local_codes_are_accepted(case):
     case.ingest()
     case.validate()
     assert case.all_quarantined() == {}
+    case.assert_reconciled()
 
 
 def _vacancy_cascade(case: Case, vac_index: int) -> dict[str, set[int]]:
@@ -389,6 +391,7 @@ def test_12c_date_before_the_extract_window(case):
     case.ingest()
     case.validate()
     assert case.all_quarantined() == {"applications": {n: "applied_date_in_window"}}
+    case.assert_reconciled()
 
 
 def test_13_orphan_application_and_its_children(case):
@@ -418,6 +421,7 @@ def test_14_offered_but_not_interviewed(case):
     q = case.all_quarantined()
     assert q.pop("applications") == {k + 1: "stages_consistent"}
     assert {t: set(v) for t, v in q.items()} == kids
+    case.assert_reconciled()
 
 
 def test_15_cp1252_bytes_without_declared_encoding(case, small_trust):
@@ -440,6 +444,7 @@ def test_15_cp1252_bytes_without_declared_encoding(case, small_trust):
     staged = sorted(x for (x,) in con.execute("SELECT job_title FROM staging.vacancies").fetchall())
     con.close()
     assert staged == titles
+    case.assert_reconciled()
 
 
 def test_16_truncated_last_line(case):
@@ -492,6 +497,7 @@ def test_17_excel_sheet_with_title_rows_above_the_header(case):
     assert case.scalar("SELECT count(*) FROM staging.vacancies") == len(rows)
     assert case.scalar("SELECT header_row FROM landing.manifest WHERE file_name = 'vacancies.xlsx'") == 4
     assert summary.staged_rows["vacancies"] == len(rows)
+    case.assert_reconciled()
 
 
 def test_18_unknown_extra_columns_kept_in_raw_and_ignored(case):
@@ -505,6 +511,7 @@ def test_18_unknown_extra_columns_kept_in_raw_and_ignored(case):
     w = out.warnings
     row = w.filter((w["suite"] == "applications") & (w["expectation"] == "no_unmapped_columns")).row(0, named=True)
     assert "Notes" in row["reason"] and "Source" in row["reason"]
+    case.assert_reconciled()
 
 
 def test_19_a_100_kb_text_field_is_kept_with_a_warning(case):
@@ -521,6 +528,7 @@ def test_19_a_100_kb_text_field_is_kept_with_a_warning(case):
     assert case.scalar("SELECT max(length(text)) FROM staging.assessments") >= 99_000
     w = out.warnings
     assert w.filter((w["suite"] == "assessments") & (w["expectation"] == "text_length"))["unexpected_count"].to_list() == [1]
+    case.assert_reconciled()
 
 
 def test_20_formula_like_text_is_stored_as_data(case):
@@ -545,6 +553,7 @@ def test_20_formula_like_text_is_stored_as_data(case):
     w = out.warnings
     got = {(r["suite"], r["expectation"]): r["unexpected_count"] for r in w.iter_rows(named=True)}
     assert got[("assessments", "text_not_formula")] == 1 and got[("vacancies", "job_title_not_formula")] == 1
+    case.assert_reconciled()
 
 
 def test_21_unknown_ethnicity_share_above_threshold_is_a_warning(case):
@@ -562,6 +571,7 @@ def test_21_unknown_ethnicity_share_above_threshold_is_a_warning(case):
     row = w.filter((w["suite"] == "applications") & (w["expectation"] == "unknown_ethnicity_share")).row(0, named=True)
     assert row["unexpected_count"] >= 200 and "threshold 10%" in row["reason"]
     assert "unknown_ethnicity_share" in out.summary
+    case.assert_reconciled()
 
 
 def test_22_appointed_without_offer_via_cli(case):
