@@ -68,8 +68,8 @@ def section_representation(c: Ctx) -> str:
              "color": group_colour("BME"),
              "note": "withheld (small numbers)"} for x in share.iter_rows(named=True)]
     out = [f"<h3>{esc(title)}</h3>", bars_svg(rows, title, value_fmt=pct),
-           '<p class="note">Bars: BME share of staff of known ethnicity. Black tick: the Model Employer target '
-           "(the BME share of the whole workforce).</p>", html_table(share)]
+           ('<p class="note">Bars: BME share of staff of known ethnicity. Black tick: the Model Employer target '
+            "(the BME share of the whole workforce).</p>"), html_table(share)]
     ratio = r.filter(pl.col("measure") == "representation_ratio")
     if ratio.height:
         out.append("<h3>Representation ratio of appointees against the feeder bands</h3>" + html_table(ratio))
@@ -131,9 +131,11 @@ def section_its(c: Ctx) -> str:
                    "regression's fitted trend before and after the programme start.</p>")
     if its.height:
         words = its.with_columns(pl.col("term").map_elements(display_term, return_dtype=pl.String).alias("what"))
-        out.append("<h3>Segmented regression (share, in proportion points)</h3>" + html_table(
+        points = {k: (lambda v: f"{100 * v:+.1f}") for k in ("estimate", "ci_low", "ci_high")}
+        out.append("<h3>Segmented regression (percentage points of the BME share)</h3>" + html_table(
             words, [k for k in ("what", "estimate", "ci_low", "ci_high", "p_value", "n_periods") if k in words.columns],
-            headers={"what": "term", "ci_low": "95% CI from", "ci_high": "to", "p_value": "p"}))
+            headers={"what": "term", "estimate": "estimate (points)", "ci_low": "95% CI from", "ci_high": "to",
+                     "p_value": "p", "n_periods": "periods"}, display=points))
     if pooled.height:
         pw = pooled.with_columns(pl.col("period").map_elements(display_period, return_dtype=pl.String))
         out.append("<h3>Before and after the programme</h3>" + html_table(

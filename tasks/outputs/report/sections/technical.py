@@ -20,6 +20,7 @@ TECHNICAL_TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
       "in_non_adverse_band", "flags", "sdc_flags")),
     ("national_reference", "National and regional WRES reference, with the trust's calendar years", ()),
     ("score_effects", "Interview score models", ()),
+    ("topics", "Topic models: terms (lemmas), coherence and the number of topics", ()),
     ("text_effects", "Text models (tone and topics)", ()),
     ("programme_impact", "Programme impact: periods, pooled shares and the segmented regression", ()),
     ("adverse_impact", "Adverse impact: every stage, period and grouping", ()),
@@ -27,9 +28,9 @@ TECHNICAL_TABLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 
 def section_technical(c: Ctx) -> str:
-    out = ['<p class="note">The tables below use the result tables\' own names (model terms such as '
-           "<code>bme:letter_to_ceo</code>, stages such as <code>appoint_from_shortlist</code>); docs/methods.md "
-           "defines each. The sections above show the same figures in words.</p>"]
+    out = [('<p class="note">The tables below use the result tables\' own names (model terms such as '
+            "<code>bme:letter_to_ceo</code>, stages such as <code>appoint_from_shortlist</code>); docs/methods.md "
+            "defines each. The sections above show the same figures in words.</p>")]
     for name, title, columns in TECHNICAL_TABLES:
         df = c.get(name)
         if df is None:

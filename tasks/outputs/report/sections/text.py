@@ -24,9 +24,13 @@ def section_topics(c: Ctx) -> str:
         return not_available("topics", "topic_prevalence")
     out = []
     if t is not None:
-        keep = [k for k in ("source", "topic_id", "label", "theme", "top_terms", "prevalence", "coherence", "k",
-                            "n_dominant", "tone") if k in t.columns]
-        out.append("<h3>Topics and their top terms</h3>" + html_table(t, keep))
+        keep = [k for k in ("source", "label", "theme", "prevalence", "n_dominant", "tone") if k in t.columns]
+        words = {"source": lambda v: SOURCE_WORDS.get(v, str(v)), "theme": lambda v: str(v).replace("_", " ")}
+        out.append("<h3>Topics, named by their most frequent words</h3>" + html_table(
+            t, keep, display=words, headers={"label": "topic (top words)", "theme": "competency theme",
+                                              "prevalence": "share of text", "n_dominant": "documents mainly about it",
+                                              "tone": "mean tone (-1 to 1)"})
+            + '<p class="note">Each topic\'s model terms (lemmas) and coherence are in the technical appendix.</p>')
     if cols(p, "topic_id", "level", "mean"):
         sub = p
         if "variable" in p.columns:
