@@ -3,7 +3,7 @@
 Reads a run's published odds_ratios, wres_indicator2, score_effects and
 national_reference (as a :class:`~tasks.outputs.report.sections.base.Ctx`).
 Returns plain rows (:class:`VerdictRow`); :mod:`tasks.outputs.report.sections.first_screen`
-draws them.  Implements docs/methods.md section 5.2 (the first screen).
+draws them.  Implements docs/methods.md section 1.8 (power, verdict words, national reference).
 
 Computes no new estimate from data: every figure is a published one, except
 two simple functions of published intervals - the change between two
