@@ -356,6 +356,73 @@ def check_relations(prob: LinkedProblem, vals: dict[Var, float | None]) -> Linke
 # --------------------------------------------------------------------------
 # Intervals (the attacker's linear programs) and the suppression plan
 # --------------------------------------------------------------------------
+class _Lp:
+    """min / max of one variable at a time over {A x = b, bounds}: one HiGHS model per component, re-solved
+    from the previous basis for each objective (scipy's bundled HiGHS); scipy.optimize.linprog otherwise."""
+
+    def __init__(self, a, b, bounds):
+        import numpy as np
+
+        self.a, self.b, self.bounds = a, b, bounds
+        self.n = a.shape[1]
+        self.h = None
+        self.last = None
+        try:
+            from scipy.optimize._highspy import _core
+        except ImportError:  # pragma: no cover - older or newer scipy: the public API
+            return
+        csc = a.tocsc()
+        lp = _core.HighsLp()
+        lp.num_col_, lp.num_row_ = csc.shape[1], csc.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        inf = _core.kHighsInf
+        lp.col_lower_ = np.array([lo for lo, _ in bounds], dtype=float)
+        lp.col_upper_ = np.array([inf if hi is None or hi == float("inf") else hi for _, hi in bounds], dtype=float)
+        lp.row_lower_ = np.asarray(b, dtype=float)
+        lp.row_upper_ = np.asarray(b, dtype=float)
+        lp.a_matrix_.format_ = _core.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = csc.indptr
+        lp.a_matrix_.index_ = csc.indices
+        lp.a_matrix_.value_ = csc.data
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = csc.shape[1], csc.shape[0]
+        h = _core._Highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(lp)
+        self.h, self.core = h, _core
+
+    def extreme(self, j: int, *, maximise: bool) -> float:
+        """The largest (or smallest) feasible value of variable j (inf when unbounded)."""
+        if self.h is None:
+            return self._linprog(j, maximise)
+        if self.last is not None and self.last != j:
+            self.h.changeColCost(self.last, 0.0)
+        self.h.changeColCost(j, -1.0 if maximise else 1.0)
+        self.last = j
+        self.h.run()
+        status = self.h.modelStatusToString(self.h.getModelStatus())
+        if status == "Optimal":
+            v = self.h.getInfo().objective_function_value
+            return -v if maximise else v
+        if status in ("Unbounded", "Primal unbounded") or "nbounded" in status:
+            return float("inf") if maximise else 0.0
+        if "nfeasible" in status:
+            raise ValueError("disclosure: the relations are infeasible")
+        return self._linprog(j, maximise)  # anything else: the public solver decides
+
+    def _linprog(self, j: int, maximise: bool) -> float:
+        import numpy as np
+        from scipy.optimize import linprog
+
+        obj = np.zeros(self.n)
+        obj[j] = -1.0 if maximise else 1.0
+        res = linprog(obj, A_eq=self.a, b_eq=self.b, bounds=self.bounds, method="highs")
+        if res.status == 2:
+            raise ValueError("disclosure: the relations are infeasible")
+        if res.status == 3:
+            return float("inf") if maximise else 0.0
+        return -res.fun if maximise else res.fun
+
+
 def feasible_intervals(
     equations: list[dict[Var, float]],
     known: dict[Var, tuple[float, float]],
@@ -371,7 +438,6 @@ def feasible_intervals(
     minimum is not computed (reported as the true value: the interval is wide enough either way).
     """
     import numpy as np
-    from scipy.optimize import linprog
     from scipy.sparse import csr_matrix
 
     targets = list(dict.fromkeys(targets))
@@ -413,6 +479,15 @@ def feasible_intervals(
     for root, ts in by_comp.items():
         ks = comp_eqs.get(root, [])
         vs = list(dict.fromkeys(v for k in ks for v in reduced[k][0]))
+        if len(ks) == 1 and not any(v in known for v in vs):  # one equation over free cells >= 0: by hand
+            rest, rhs = reduced[ks[0]]
+            for t in ts:
+                ratio = {v: c / rest[t] for v, c in rest.items() if v != t}
+                value = rhs / rest[t]
+                # x_t = value - sum(ratio_v * x_v), x_v >= 0
+                out[t] = (0.0 if any(r > 0 for r in ratio.values()) else max(value, 0.0),
+                          float("inf") if any(r < 0 for r in ratio.values()) else value)
+            continue
         pos = {v: j for j, v in enumerate(vs)}
         rows, colz, data, b = [], [], [], []
         for r, k in enumerate(ks):
@@ -424,21 +499,13 @@ def feasible_intervals(
             b.append(rhs)
         a = csr_matrix((data, (rows, colz)), shape=(len(ks), len(vs)))
         bounds = [(max(known[v][0], 0.0), known[v][1]) if v in known else (0.0, None) for v in vs]
+        lp = _Lp(a, np.asarray(b, dtype=float), bounds)
         for t in ts:
-            obj = np.zeros(len(vs))
-            obj[pos[t]] = -1.0
-            hi = linprog(obj, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-            if hi.status == 2:
-                raise ValueError(f"disclosure: the relations are infeasible around {t!r}")
-            high = float("inf") if hi.status == 3 else float(-hi.fun)
+            high = lp.extreme(pos[t], maximise=True)
             if width and t in width and high - width[t][0] >= width[t][1] - 1e-9:
                 out[t] = (width[t][0], high)
                 continue
-            obj[pos[t]] = 1.0
-            lo = linprog(obj, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-            if lo.status == 2:
-                raise ValueError(f"disclosure: the relations are infeasible around {t!r}")
-            out[t] = (float(lo.fun) if lo.status == 0 else 0.0, high)
+            out[t] = (lp.extreme(pos[t], maximise=False), high)
     return out
 
 
