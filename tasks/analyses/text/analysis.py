@@ -506,12 +506,23 @@ def analyse(ctx, progress: Progress | None = None) -> dict[str, pl.DataFrame]:
     funnel = load_mart(ctx, "application_funnel", window=True)
     scores = load_mart(ctx, "score_sheets", columns=["application_id", "normalised_score"], window=True)
     log.info("text analysis: %d assessments, %d letters", sources[SOURCE_ASSESSMENTS].height, sources[SOURCE_LETTERS].height)
-    cache = WarehouseCache(ctx.db_path)
-    out = analyse_frames(sources, funnel, scores, params=ctx.params, progress=progress, cache=cache)
+    from tasks.analyses.text.reuse import inputs_fingerprint, reusable_tables
     from tasks.publish.registry import record_reuse
 
+    inputs = inputs_fingerprint({**sources, "funnel": funnel, "scores": scores}, ctx.params)
+    prior = reusable_tables(ctx.db_path, inputs)
+    if prior is not None:  # same inputs, parameters and code as a completed run: its tables, not a recomputation
+        run_id, tables = prior
+        record_reuse(ctx.db_path, ctx.run_id, "text", {"inputs_sha256": inputs, "tables": list(tables),
+                                                       "reused_run": run_id})
+        log.info("text analysis: inputs unchanged since run %s; its tables reused", run_id)
+        progress(1.0, "inputs unchanged: tables of an earlier run reused")
+        return tables
+    cache = WarehouseCache(ctx.db_path)
+    out = analyse_frames(sources, funnel, scores, params=ctx.params, progress=progress, cache=cache)
     # distinct texts: looked up in the content cache, found there, computed and added to it
-    record_reuse(ctx.db_path, ctx.run_id, "text", {"distinct_texts": cache.tally["looked_up"],
+    record_reuse(ctx.db_path, ctx.run_id, "text", {"inputs_sha256": inputs, "tables": list(out),
+                                                   "distinct_texts": cache.tally["looked_up"],
                                                    "from_cache": cache.tally["from_cache"],
                                                    "computed": cache.tally["computed"]})
     return out
