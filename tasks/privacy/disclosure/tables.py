@@ -146,7 +146,7 @@ def protect_table(name: str, df: pl.DataFrame, policy: Policy,
     cases = spec.get("cases", []) or []
     if not cases:
         out = _protect_part(df, spec, roles, policy, report, forced).drop("_sdc_row")
-        out = _ratios_from_shown(out, spec, policy)
+        out = _ratios_from_shown(out, spec, policy, df)
         report.rows = out.height
         return out, report
     taken = pl.Series([False] * df.height)
@@ -161,7 +161,7 @@ def protect_table(name: str, df: pl.DataFrame, policy: Policy,
     if rest.height:
         parts.append(_protect_part(rest, spec, roles, policy, report, forced))
     out = pl.concat(parts, how="diagonal_relaxed").sort("_sdc_row").drop("_sdc_row") if parts else df.drop("_sdc_row")
-    out = _ratios_from_shown(out, spec, policy)
+    out = _ratios_from_shown(out, spec, policy, df)
     report.rows = out.height
     return out, report
 
@@ -320,14 +320,14 @@ def _shown(v) -> float | None:
         return None
 
 
-def _ratios_from_shown(df: pl.DataFrame, spec: dict, policy: Policy) -> pl.DataFrame:
+def _ratios_from_shown(df: pl.DataFrame, spec: dict, policy: Policy, true: pl.DataFrame | None = None) -> pl.DataFrame:
     """Ratios the spec names under ``ratios_from_shown`` recomputed from the published (rounded) counts,
     so a reader who recomputes them from the page gets the same figure (docs/disclosure.md)."""
     kinds = spec.get("ratios_from_shown", {}) or {}
     if "relative_likelihood" in kinds:
         df = _relative_likelihood_from_shown(df, kinds["relative_likelihood"])
     if "impact_ratio" in kinds:
-        df = _impact_ratio_from_shown(df, kinds["impact_ratio"], policy)
+        df = _impact_ratio_from_shown(df, kinds["impact_ratio"], policy, true)
     return df
 
 
@@ -371,9 +371,12 @@ def _relative_likelihood_from_shown(df: pl.DataFrame, cfg: dict) -> pl.DataFrame
     return df.with_columns(cols)
 
 
-def _impact_ratio_from_shown(df: pl.DataFrame, cfg: dict, policy: Policy) -> pl.DataFrame:
-    """Selection rate / the reference group's selection rate, both from shown counts, in each block."""
-    from tasks.privacy.disclosure.cells import round_rate
+def _impact_ratio_from_shown(df: pl.DataFrame, cfg: dict, policy: Policy,
+                             true: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Selection rate / the reference group's selection rate, both from shown counts, in each block; a group's
+    ``share`` of its grouping is its shown n over the grouping's total rounded like a count (an exact share
+    would give away exact counts)."""
+    from tasks.privacy.disclosure.cells import round_count, round_rate
 
     block = [c for c in cfg.get("block", []) if c in df.columns]
     need = ["group", "reference_group", "n", "selected", "impact_ratio"]
@@ -397,6 +400,23 @@ def _impact_ratio_from_shown(df: pl.DataFrame, cfg: dict, policy: Policy) -> pl.
         flag.append(bool(ratio < threshold) if ok else None)
         short.append(max(0.0, n * ref_rate - s) if ok else None)
     cols = [pl.Series("impact_ratio", ir, dtype=pl.Float64)]
+    if "share" in df.columns and true is not None and "n" in true.columns and "grouping" in df.columns:
+        keys = block + (["grouping"] if "grouping" not in block else [])
+        totals: dict[tuple, float] = {}
+        for r in true.select(keys + ["n"]).rows(named=True):
+            k = tuple(r[c] for c in keys)
+            totals[k] = totals.get(k, 0.0) + float(r["n"] or 0)
+        share = []
+        for r, cur in zip(df.select(keys + ["n"]).rows(named=True), df["share"].to_list()):
+            n, tot = _shown(r["n"]), round_count(totals.get(tuple(r[c] for c in keys)), policy.round_to, policy.rounding)
+            share.append(None if cur is None or n is None or not tot else n / tot)
+        cols.append(pl.Series("share", share, dtype=pl.Float64))
+        if "small_group" in df.columns:  # from the shown n and share, like every figure beside them
+            small_n, small_share = cfg.get("small_group", [10, 0.02])
+            cur = df["small_group"].to_list()
+            cols.append(pl.Series("small_group", [
+                None if c is None or sh is None else bool(_shown(nv) < small_n or sh < small_share)
+                for c, sh, nv in zip(cur, share, df["n"].to_list())], dtype=pl.Boolean))
     for name, vals, dtype in (("reference_rate", rr, pl.Float64), ("four_fifths_flag", flag, pl.Boolean),
                               ("shortfall", short, pl.Float64)):
         if name in df.columns:
