@@ -12,6 +12,9 @@ the arrays and chooses the engine (docs/methods.md section 1.3).
   (cluster, pattern) rows with the cluster sandwich times G/(G-1).
 * :func:`cluster_sandwich`: the same sandwich from (cluster, pattern) rows for
   an estimate made elsewhere.
+* :func:`cluster_sandwich_cr2`: the bias-reduced (CR2, Bell-McCaffrey) cluster
+  sandwich of the logit, from (cluster, pattern) rows; what the funnel logits
+  report (docs/methods.md 1.2).
 * :func:`detect_separation_lp`: Konis' (2007) linear-programming test.
 * :func:`independent_columns`: a maximal set of linearly independent columns.
 
@@ -181,3 +184,80 @@ def cluster_sandwich(X: np.ndarray, *, trials: np.ndarray, events: np.ndarray, c
     bread = np.linalg.pinv(info)
     meat = S.T @ S
     return cluster_factor(G) * bread @ meat @ bread
+
+
+def _cr2_adjusted_scores(Xw: np.ndarray, rw: np.ndarray, codes: np.ndarray, bread: np.ndarray,
+                         n_clusters: int, chunk_rows: int = 20_000) -> np.ndarray:
+    """Per-cluster scores X~_g' A_g r~_g of the CR2 sandwich, A_g = (I - H_gg)^(-1/2).
+
+    ``Xw`` = sqrt(w) x (weighted design rows), ``rw`` = Pearson residuals, ``bread`` = (Xw'Xw)^-1.
+    H_gg = U_g B U_g' (U_g = the cluster's rows of Xw) has rank <= k, so with V = U_g B^(1/2) and
+    K_g = V'V = B^(1/2) F_g B^(1/2) (F_g = U_g'U_g, k x k) the push-through identity gives
+    U_g' f(V V') r = u_g + F_g B^(1/2) g(K_g) B^(1/2) u_g, u_g = U_g' r, g(l) = (f(l) - 1) / l,
+    f(l) = (1 - l)^(-1/2): one k x k eigenproblem per cluster whatever its size.  An eigenvalue 1
+    (a direction the cluster alone determines; its residual there is 0) takes the pseudo-inverse, f = 0.
+    """
+    k = Xw.shape[1]
+    lam_b, vec_b = np.linalg.eigh(bread)
+    bh = (vec_b * np.sqrt(np.clip(lam_b, 0, None))) @ vec_b.T  # B^(1/2)
+    u = np.empty((n_clusters, k))
+    for j in range(k):
+        u[:, j] = np.bincount(codes, weights=Xw[:, j] * rw, minlength=n_clusters)
+    order = np.argsort(codes, kind="stable")
+    cs = codes[order]
+    starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])  # first row of each present cluster
+    out = u.copy()
+    i = 0
+    while i < starts.size:  # blocks of whole clusters, about chunk_rows rows each
+        j = int(np.searchsorted(starts, starts[i] + chunk_rows, side="right"))
+        j = max(j, i + 1)
+        lo, hi = starts[i], (starts[j] if j < starts.size else cs.size)
+        rows = order[lo:hi]
+        Ur = Xw[rows]
+        F = np.add.reduceat(Ur[:, :, None] * Ur[:, None, :], starts[i:j] - lo, axis=0)  # F_g per cluster
+        g_ids = cs[starts[i:j]]
+        K = bh @ F @ bh
+        lam, S = np.linalg.eigh((K + np.swapaxes(K, 1, 2)) / 2)
+        lam = np.clip(lam, 0.0, 1.0)
+        gl = 0.5 + 0.375 * lam  # series of g near 0
+        mid = (lam >= 1e-6) & (lam < 1 - 1e-10)
+        gl[mid] = ((1 - lam[mid]) ** -0.5 - 1) / lam[mid]
+        full = lam >= 1 - 1e-10
+        gl[full] = -1.0 / lam[full]
+        z = np.einsum("ab,gb->ga", bh, u[g_ids])                       # B^(1/2) u_g
+        z = np.einsum("gba,gb->ga", S, z) * gl                          # g(K) in its eigenbasis
+        z = np.einsum("gab,gb->ga", S, z)
+        out[g_ids] += np.einsum("gab,gb->ga", F, np.einsum("ab,gb->ga", bh, z))
+        i = j
+    return out
+
+
+def cluster_sandwich_cr2(X: np.ndarray, *, trials: np.ndarray, events: np.ndarray, codes: np.ndarray,
+                         beta: np.ndarray) -> np.ndarray:
+    """Bias-reduced (CR2) cluster sandwich of a binomial logit from (cluster, pattern) rows; no G/(G-1).
+
+    Bell and McCaffrey (2002), for GLMs as in Pustejovsky and Tipton (2018,
+    clubSandwich): in the working weighted model of the last IRLS step, with
+    W = trials mu (1 - mu), X~ = W^(1/2) X and Pearson residuals
+    r~ = (events - trials mu) / W^(1/2), each cluster's residuals are
+    premultiplied by (I - H_gg)^(-1/2), H_gg = X~_g (X~'X~)^-1 X~_g', before the
+    outer product.  For a linear model with iid errors this makes the sandwich
+    unbiased for sigma^2 (X'X)^-1; CR1's G/(G-1) does not undo the shrinkage
+    of residuals towards fitted values, which with ~60 clusters and ~20 terms
+    leaves CR1 SEs 5-10% small (docs/methods.md 1.7).  Computed on (cluster,
+    pattern) rows it equals the one-row-per-application value: the
+    pattern-collapsed H_gg has the same non-zero eigen-structure on the span
+    of the cluster's rows (tests/stats/test_logit.py checks it on expanded rows).
+    ``codes`` are 0-based cluster codes.
+    """
+    G = int(codes.max()) + 1 if codes.size else 0
+    X = np.asarray(X, dtype=float)
+    mu = expit(X @ beta)
+    w = trials * mu * (1 - mu)
+    ok = w > 0
+    sw = np.sqrt(np.where(ok, w, 0.0))
+    Xw = X * sw[:, None]
+    rw = np.where(ok, (events - trials * mu) / np.where(ok, sw, 1.0), 0.0)
+    bread = np.linalg.pinv(Xw.T @ Xw)
+    S = _cr2_adjusted_scores(Xw, rw, np.asarray(codes, dtype=np.int64), bread, G)
+    return bread @ (S.T @ S) @ bread

@@ -1,4 +1,5 @@
-"""Grouped binomial logit: closed-form 2x2, statsmodels equivalence, cluster sandwich, separation LP, independence."""
+"""Grouped binomial logit: closed-form 2x2, statsmodels equivalence, cluster sandwiches (CR1, CR2), separation LP,
+independence."""
 from __future__ import annotations
 
 import math
@@ -9,9 +10,11 @@ import pytest
 import statsmodels.api as sm
 
 from tasks.stats.logit import (
+    _cr2_adjusted_scores,
     binomial_model_cov,
     cluster_factor,
     cluster_sandwich,
+    cluster_sandwich_cr2,
     detect_separation_lp,
     expit,
     independent_columns,
@@ -112,3 +115,101 @@ def test_independent_columns_drops_the_aliased_column():
 def test_expit_is_stable():
     assert expit(np.array([0.0]))[0] == 0.5
     assert expit(np.array([-1000.0, 1000.0])).tolist() == [0.0, 1.0]
+
+
+# --------------------------------------------------------------------------
+# CR2 (Bell-McCaffrey) cluster sandwich
+# --------------------------------------------------------------------------
+def _cr2_linear(X: np.ndarray, e: np.ndarray, codes: np.ndarray, chunk_rows: int = 20_000) -> np.ndarray:
+    """CR2 of a linear model (weights 1) through the engine's low-rank per-cluster computation."""
+    B = np.linalg.inv(X.T @ X)
+    S = _cr2_adjusted_scores(X, e, codes, B, int(codes.max()) + 1, chunk_rows=chunk_rows)
+    return B @ (S.T @ S) @ B
+
+
+def _small_design(seed=5, n=60, G=9):
+    rng = np.random.default_rng(seed)
+    codes = rng.permutation(np.arange(n) % G)  # every cluster present, rows in no cluster order
+    vac = (np.arange(G) % 2).astype(float)[codes]  # a cluster-level column
+    X = np.column_stack([np.ones(n), rng.binomial(1, .4, n), rng.normal(size=n), vac])
+    return X, codes, rng
+
+
+def test_cr2_of_ols_with_one_row_per_cluster_is_statsmodels_hc2():
+    X, _, rng = _small_design()
+    y = X @ np.array([1.0, 0.5, -0.3, 0.2]) + rng.normal(size=len(X)) * (1 + X[:, 1])
+    res = sm.OLS(y, X).fit(cov_type="HC2")
+    V = _cr2_linear(X, y - X @ res.params, np.arange(len(X)))
+    np.testing.assert_allclose(V, res.cov_params(), rtol=1e-10)
+
+
+def test_cr2_of_ols_is_exactly_unbiased_under_iid_errors():
+    """The defining property (Bell and McCaffrey 2002): with iid errors of variance 1, E[V_CR2] = (X'X)^-1.
+
+    The residuals are e = (I - H) u, so E[e e'] = I - H; V is quadratic in e, so E[V] = B sum_g L_g (I - H) L_g' B,
+    L_g the linear map from e to the cluster's adjusted score (read off the engine column by column). CR1's
+    G/(G-1) (sum_g X_g'(I - H)_gg X_g) falls short of it here.
+    """
+    X, codes, _ = _small_design()
+    n, G = len(X), int(codes.max()) + 1
+    B = np.linalg.inv(X.T @ X)
+    M = np.eye(n) - X @ B @ X.T
+    L = np.stack([_cr2_adjusted_scores(X, np.eye(n)[i], codes, B, G) for i in range(n)], axis=-1)  # G x k x n
+    expected = B @ sum(L[g] @ M @ L[g].T for g in range(G)) @ B
+    np.testing.assert_allclose(expected, B, rtol=1e-9, atol=1e-12)
+    cr1 = G / (G - 1) * B @ sum(X[codes == g].T @ M[np.ix_(codes == g, codes == g)] @ X[codes == g]
+                                for g in range(G)) @ B
+    assert cr1[3, 3] < 0.95 * B[3, 3]  # the cluster-level column: CR1 biased down, CR2 not
+    # chunking by whole clusters (a few rows per block) changes nothing
+    e = M @ np.random.default_rng(1).normal(size=n)
+    np.testing.assert_allclose(_cr2_linear(X, e, codes, chunk_rows=3), _cr2_linear(X, e, codes), rtol=1e-12)
+
+
+def _cr2_dense(Xw, r, codes, B):
+    """Textbook CR2 with (I - H_gg)^(-1/2) by eigendecomposition (pseudo-inverse for eigenvalue 0)."""
+    meat = np.zeros_like(B)
+    for g in np.unique(codes):
+        i = codes == g
+        lam, S = np.linalg.eigh(np.eye(i.sum()) - Xw[i] @ B @ Xw[i].T)
+        inv = np.where(lam > 1e-9, 1 / np.sqrt(np.clip(lam, 1e-300, None)), 0.0)
+        s = Xw[i].T @ (S @ (inv * (S.T @ r[i])))
+        meat += np.outer(s, s)
+    return B @ meat @ B
+
+
+def test_cr2_logit_on_collapsed_rows_equals_the_dense_per_row_computation():
+    X, codes, rng = _small_design(n=200, G=12)
+    X[:, 2] = (X[:, 2] > 0).astype(float)  # binary, so rows collapse into (cluster, pattern) cells
+    y = rng.binomial(1, expit(X @ np.array([-0.4, 0.5, -0.3, 0.4]))).astype(float)
+    beta, conv = mle_binomial(X, trials=np.ones(len(y)), events=y)
+    assert conv
+    mu = expit(X @ beta)
+    Xw, r = X * np.sqrt(mu * (1 - mu))[:, None], (y - mu) / np.sqrt(mu * (1 - mu))
+    dense = _cr2_dense(Xw, r, codes, np.linalg.inv(Xw.T @ Xw))
+    np.testing.assert_allclose(cluster_sandwich_cr2(X, trials=np.ones(len(y)), events=y, codes=codes, beta=beta),
+                               dense, rtol=1e-9)
+    cells = pl.DataFrame({"c": codes, "a": X[:, 1], "b": X[:, 2], "v": X[:, 3], "y": y}).group_by(
+        "c", "a", "b", "v").agg(pl.len().alias("n"), pl.col("y").sum()).sort("c", "a", "b", "v")
+    assert cells.height < len(y)
+    Xc = np.column_stack([np.ones(cells.height), cells["a"], cells["b"], cells["v"]])
+    collapsed = cluster_sandwich_cr2(Xc, trials=cells["n"].to_numpy().astype(float),
+                                     events=cells["y"].to_numpy().astype(float),
+                                     codes=cells["c"].to_numpy().astype(np.int64), beta=beta)
+    np.testing.assert_allclose(collapsed, dense, rtol=1e-9)
+    cr1 = cluster_sandwich(X, trials=np.ones(len(y)), events=y, codes=codes, beta=beta)
+    assert np.all(np.diag(collapsed) > np.diag(cr1) / cluster_factor(12))  # larger than HC0-type CR0
+
+
+def test_cr2_with_a_column_only_one_cluster_has_takes_the_pseudo_inverse():
+    # a dummy that is 1 in cluster 0 only: H_00 has an eigenvalue 1, (I - H_00)^(-1/2) is infinite there;
+    # the residual in that direction is 0, and the pseudo-inverse (as clubSandwich) gives a finite sandwich
+    X, codes, rng = _small_design(n=120, G=10)
+    X = np.column_stack([X, (codes == 0).astype(float)])
+    y = rng.binomial(1, expit(X @ np.array([-0.4, 0.5, -0.3, 0.4, 0.3]))).astype(float)
+    beta, conv = mle_binomial(X, trials=np.ones(len(y)), events=y)
+    assert conv
+    V = cluster_sandwich_cr2(X, trials=np.ones(len(y)), events=y, codes=codes, beta=beta)
+    mu = expit(X @ beta)
+    Xw, r = X * np.sqrt(mu * (1 - mu))[:, None], (y - mu) / np.sqrt(mu * (1 - mu))
+    assert np.all(np.isfinite(V))
+    np.testing.assert_allclose(V, _cr2_dense(Xw, r, codes, np.linalg.inv(Xw.T @ Xw)), rtol=1e-6, atol=1e-10)
