@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 import statsmodels.api as sm
-from funnel_tables import table_frame
+from funnel_tables import cr2_on_rows, table_frame
 from statsmodels.discrete.conditional_models import ConditionalLogit
 
 from tasks.analyses.funnel_statistics import fits, odds_ratios, specs
@@ -21,9 +21,9 @@ def test_two_by_two_logit_closed_form():
     b0, b1 = fit.params
     assert b0 == pytest.approx(math.log(30 / 70), abs=1e-8)
     assert b1 == pytest.approx(math.log((10 * 70) / (40 * 30)), abs=1e-8)
-    # saturated model: robust (HC0) = model-based variance; cluster factor G/(G-1)
-    G = df.height
-    se = math.sqrt(1 / 10 + 1 / 40 + 1 / 30 + 1 / 70) * math.sqrt(G / (G - 1))
+    # saturated model, one row per cluster: CR2 = HC2, leverage 1/n_j in group j, so each group's
+    # log odds has variance 1 / ((n_j - 1) p_j (1 - p_j)) (HC0 would give the model's 1 / (n_j p_j (1 - p_j)))
+    se = math.sqrt(1 / (99 * 0.3 * 0.7) + 1 / (49 * 0.2 * 0.8))
     assert math.sqrt(fit.cov[1, 1]) == pytest.approx(se, rel=1e-6)
     assert fit.n_obs == 150 and fit.n_events == 40 and fit.n_clusters == 150
     assert fit.term_flags[TERM_BME] == set()
@@ -44,7 +44,10 @@ def test_grouped_fit_equals_individual_statsmodels_cluster():
     ref = sm.GLM(y, X, family=sm.families.Binomial()).fit(
         cov_type="cluster", cov_kwds={"groups": vac, "use_correction": False})
     np.testing.assert_allclose(fit.params, ref.params, atol=1e-7)
-    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov)), ref.bse * math.sqrt(V / (V - 1)), rtol=1e-6)
+    # SEs: CR2 on the collapsed rows = CR2 computed densely on one row per application
+    np.testing.assert_allclose(fit.cov, cr2_on_rows(X, y, vac, ref.params), rtol=1e-6, atol=1e-12)
+    cr1 = ref.bse * math.sqrt(V / (V - 1))
+    assert np.all(np.sqrt(np.diag(fit.cov)) > 0.9 * cr1) and np.all(np.sqrt(np.diag(fit.cov)) < 1.2 * cr1)
     assert fit.n_clusters == V
 
 
@@ -146,7 +149,9 @@ def test_logit_engine_statsmodels_and_fast_path_agree():
     assert primary.terms == ["intercept", "bme", "female", "letter_to_ceo", band_term("8b"), band_term("8c"),
                              interaction("bme", "letter_to_ceo")]
     np.testing.assert_allclose(primary.params, ref.params, atol=1e-8)
-    np.testing.assert_allclose(np.sqrt(np.diag(primary.cov)), ref.bse * math.sqrt(G / (G - 1)), rtol=1e-6)
+    np.testing.assert_allclose(primary.cov, cr2_on_rows(X, df["y"].to_numpy(), df["v"].to_numpy(), ref.params),
+                               rtol=1e-6, atol=1e-12)
+    assert G == 200
 
 
 def test_conditional_logit_engine_statsmodels_and_fast_path_agree():

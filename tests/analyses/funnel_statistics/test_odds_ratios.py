@@ -21,9 +21,11 @@ def test_contrast_is_the_stratum_odds_ratio():
     rows = {r["term"]: r for r in odds_ratios.fit_rows(fit, specs.CONTRASTS)}
     on = rows[contrast_term(TERM_LETTER_TO_CEO, 1)]
     off = rows[contrast_term(TERM_LETTER_TO_CEO, 0)]
-    G = df.height
     assert on["estimate"] == pytest.approx(math.log(20 * 50 / (30 * 25)), abs=1e-8)
-    assert on["std_error"] == pytest.approx(math.sqrt((1 / 20 + 1 / 30 + 1 / 25 + 1 / 50) * G / (G - 1)), rel=1e-6)
+    # one row per cluster, saturated: CR2 = HC2, leverage 1/n in each cell of n = e + f rows, so a
+    # cell's log odds has variance n/(n-1) (1/e + 1/f) (Woolf's 1/e + 1/f times the leverage correction)
+    var = 75 / 74 * (1 / 25 + 1 / 50) + 50 / 49 * (1 / 20 + 1 / 30)
+    assert on["std_error"] == pytest.approx(math.sqrt(var), rel=1e-6)
     assert off["estimate"] == pytest.approx(math.log(10 * 70 / (40 * 30)), abs=1e-8)
     assert on["odds_ratio"] == pytest.approx(math.exp(on["estimate"]))
     z = 1.959963984540054
@@ -80,8 +82,9 @@ def test_contrast_ignores_an_inestimable_term_it_does_not_use():
     off = rows[contrast_term(TERM_LETTER_TO_CEO, 0)]
     assert on["estimate"] == pytest.approx(math.log(20 * 50 / (30 * 25)), abs=1e-8)
     assert off["estimate"] == pytest.approx(math.log(10 * 70 / (40 * 30)), abs=1e-8)
-    G = df.height
-    assert on["std_error"] == pytest.approx(math.sqrt((1 / 20 + 1 / 30 + 1 / 25 + 1 / 50) * G / (G - 1)), rel=1e-6)
+    # CR2 = HC2 here (one row per cluster, saturated in the estimable columns): see the test above
+    assert on["std_error"] == pytest.approx(math.sqrt(75 / 74 * (1 / 25 + 1 / 50) + 50 / 49 * (1 / 20 + 1 / 30)),
+                                            rel=1e-6)
     assert "not_estimable" not in on["flags"] and "not_estimable" not in off["flags"]
 
 
