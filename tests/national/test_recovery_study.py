@@ -6,16 +6,16 @@ SD 0.5 on the log scale, trust effect ``mu + tau z``), and each trust's publishe
 estimate is its effect plus sampling error with the SE a trust of that size publishes:
 ``SE(n) = SE_8000 * sqrt(8000 / n)``.  ``SE_8000`` is the offer-stage conditional-logit
 SE of bme:letter_to_ceo measured on pipeline runs of generated trusts
-(:data:`SE_LETTER_8000`, docs/methods.md "National evaluation").  The pooling is the
+(:data:`SE_LETTER_8000`: 0.45-0.49 on the 1,400-1,900-application trusts of the end-to-end national
+run without Firth correction, scaled by sqrt(n / 8000); docs/methods.md section 6).  The pooling is the
 national run's own (tasks.national.meta_analysis.random_effects, REML, z interval).
 
 The end-to-end check that the whole pipeline's published estimates pool to cover the
 planted means is tests/flows/test_national_evaluation.py; a study of whole national runs
 over hundreds of seeds is beyond this machine (one trust's run takes 20-120 s).
 
-* slow (``make test-slow``): 2,000 replicates of 20 trusts: coverage in [93%, 97%], and the
-  mean REML tau^2 within 20% of the planted tau^2 (REML tau^2 is close to unbiased; tau itself
-  is biased down by Jensen's inequality and truncation at 0);
+* slow (``make test-slow``): 2,000 replicates of 20 trusts: coverage in [93%, 97%]; 300
+  replicates of 200 trusts: mean REML tau^2 and median tau within 10% of the planted values;
 * CI: 300 replicates of the same design, coverage in [90%, 98.5%] (a 300-replicate binomial
   at 95% falls outside that band with probability < 0.2%).
 """
@@ -27,7 +27,7 @@ import pytest
 from edi_recruit.synthetic.national import DEFAULT_TAU
 from tasks.national.meta_analysis import random_effects
 
-SE_LETTER_8000 = 0.40
+SE_LETTER_8000 = 0.45
 MU = 0.55                                  # effects/default.yaml offer bme:letter_to_ceo
 TAU = DEFAULT_TAU["offer"]["bme:letter_to_ceo"]
 
@@ -47,10 +47,20 @@ def study(replicates: int, trusts: int, seed: int, tau: float = TAU) -> dict:
 
 
 @pytest.mark.slow
-def test_pooled_letter_ci_covers_93_to_97_percent_and_tau_is_recovered():
-    out = study(2000, 20, seed=16)
+def test_pooled_letter_ci_covers_93_to_97_percent():
+    out = study(2000, 20, seed=16)        # measured 2026-12-02: 94.6%
     assert 0.93 <= out["coverage"] <= 0.97, out
-    assert out["mean_tau2"] == pytest.approx(TAU ** 2, rel=0.20), out
+
+
+@pytest.mark.slow
+def test_tau_is_recovered_at_national_scale():
+    """200 trusts (England has about 200): mean REML tau^2 and median tau within 10% of the planted values
+    (measured: 0.0402 vs 0.04, 0.1996 vs 0.2).  With 20 trusts tau is poorly determined (the truncation at 0
+    lifts the mean tau^2 by about a third and the median tau is about 15% low), which the report's prediction
+    interval carries."""
+    out = study(300, 200, seed=17)
+    assert out["mean_tau2"] == pytest.approx(TAU ** 2, rel=0.10), out
+    assert out["median_tau"] == pytest.approx(TAU, rel=0.10), out
 
 
 def test_pooled_letter_ci_coverage_fast():
