@@ -99,6 +99,7 @@ def test_pooled_estimates_cover_the_planted_means(national):
     assert checked >= 6   # every varied term of shortlist, offer and apply_workforce with k >= 1
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # statsmodels takes sqrt of its untruncated tau^2
 def test_dl_rows_match_statsmodels_combine_effects(national):
     from statsmodels.stats.meta_analysis import combine_effects
 
