@@ -118,3 +118,35 @@ def test_interval_solver_agrees_with_linprog(seed):
             want = (lo.fun, float("inf") if hi.status == 3 else -hi.fun) if in_eq else (0.0, float("inf"))
             assert got[t][0] == pytest.approx(want[0], abs=1e-7)
             assert got[t][1] == pytest.approx(want[1], abs=1e-7) or got[t][1] == want[1]
+
+
+def _wres_and_adverse(unknown_in_adverse: int) -> dict[str, pl.DataFrame]:
+    """WRES overall row and adverse impact (appoint_from_shortlist, all periods) for the same shortlist.
+    Two shortlisted Unknown-ethnicity candidates declined an offer: WRES counts all 22 Unknown as excluded,
+    adverse impact (which drops every candidate who declined) has ``unknown_in_adverse`` of them."""
+    w = pl.DataFrame({
+        "scope": ["overall"], "scope_value": ["all"],
+        "shortlisted_white": [218], "appointed_white": [52], "shortlisted_bme": [159], "appointed_bme": [23],
+        "excluded_unknown_ethnicity": [22], "excluded_declined_offer": [5],
+    })
+    groups = {"White": (218, 52), "BME": (159, 23), "Unknown": (unknown_in_adverse, 3)}
+    a = pl.DataFrame([{"stage": "appoint_from_shortlist", "period": "all", "grouping": "wres_group", "group": g,
+                       "n": n, "selected": s} for g, (n, s) in groups.items()])
+    return {"wres_indicator2": w, "adverse_impact": a}
+
+
+def test_declined_unknown_candidates_keep_the_wres_adverse_impact_relation(caplog):
+    t = _wres_and_adverse(unknown_in_adverse=20)        # 22 Unknown excluded by WRES, 2 of them declined
+    prob = build_problem(t, POLICY)
+    label = "wres_vs_adverse_impact: n Unknown"
+    assert label in prob.labels
+    vals = cell_values(t, prob)
+    with caplog.at_level("WARNING", logger="tasks.privacy.disclosure.linked"):
+        kept = check_relations(prob, vals)
+    assert label in kept.labels and "does not hold" not in caplog.text
+    # the declined Unknown are a hidden (unpublished) count: 2, not shown anywhere
+    assert vals[("hidden", "wres_vs_adverse_impact", "all", "declined_unknown")] == 2
+    # and the relation still fails when it should: more Unknown in adverse impact than WRES excluded
+    bad = _wres_and_adverse(unknown_in_adverse=24)
+    prob_b = build_problem(bad, POLICY)
+    assert label not in check_relations(prob_b, cell_values(bad, prob_b)).labels

@@ -281,9 +281,14 @@ def _wres_vs_adverse(prob: LinkedProblem, frames: dict[str, pl.DataFrame]) -> No
             ar = ai.get(("appoint_from_shortlist", period, "wres_group", group))
             if ar is None:
                 continue
-            _eq(prob, f"{lab}: n {group}", [(A, ar, "n")], [(W, wr, n_col)])
             if s_col:
+                _eq(prob, f"{lab}: n {group}", [(A, ar, "n")], [(W, wr, n_col)])
                 _eq(prob, f"{lab}: selected {group}", [(A, ar, "selected")], [(W, wr, s_col)])
+            else:
+                # WRES excludes every shortlisted Unknown (declined an offer or not); adverse impact drops every
+                # candidate who declined: the declined Unknown are a count no table publishes (hidden, >= 0)
+                _eq(prob, f"{lab}: n {group}", [(W, wr, n_col)],
+                    [(A, ar, "n"), ("hidden", lab, period, "declined_unknown")])
 
 
 def _funnel_vs_adverse(prob: LinkedProblem, frames: dict[str, pl.DataFrame]) -> None:
