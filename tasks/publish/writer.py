@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -33,7 +33,7 @@ import polars as pl
 
 from tasks.privacy.disclosure import DEFAULT_POLICY_PATH, Policy, load_policy, protect_table
 from tasks.privacy.disclosure.linked import plan_suppression, published_rows
-from tasks.warehouse.sql import query, run_sql
+from tasks.warehouse.sql import Fragment, query, run_sql
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,41 @@ def _prepare(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns([pl.col(c).cast(pl.Utf8) for c in nulls]) if nulls else df
 
 
-def _write_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, df: pl.DataFrame, run_id: str) -> int:
-    """Create-if-missing, evolve columns, replace this run's rows, insert."""
+_TYPE = re.compile(r"^[A-Z][A-Z0-9_]*(\(\d+(, ?\d+)?\))?$")      # BIGINT, VARCHAR, DECIMAL(18,3); not nested types
+_NUMERIC = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                      "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE"})
+_TEMPORAL = frozenset({"DATE", "TIMESTAMP"})
+
+
+def _type_fragment(typ: str) -> Fragment:
+    if not _TYPE.match(typ):
+        raise ValueError(f"unsafe SQL type {typ!r}")
+    return Fragment(typ)
+
+
+def migrated_type(con: duckdb.DuckDBPyConnection, existing: str, incoming: str) -> str | None:
+    """The type a stored column must take so rows of ``existing`` and ``incoming`` type both fit; None when
+    the stored type already takes the incoming values (DuckDB casts them on insert).
+
+    Numbers widen to DuckDB's common numeric type (INTEGER + DOUBLE -> DOUBLE), DATE to TIMESTAMP;
+    any other change (a count now published as text, '*') makes the column VARCHAR, keeping every value.
+    Nested types (STRUCT, LIST) are left as they are."""
+    if existing == incoming or not _TYPE.match(existing) or not _TYPE.match(incoming):
+        return None
+    sup = fetch_frame(con, "ops/publish/supertype", existing=_type_fragment(existing),
+                      incoming=_type_fragment(incoming))["supertype"][0]
+    if sup == existing:
+        return None
+    base = existing.split("(")[0]
+    if (base in _NUMERIC and sup in _NUMERIC) or (base in _TEMPORAL and sup in _TEMPORAL):
+        return sup
+    return None if existing == "VARCHAR" else "VARCHAR"
+
+
+def _write_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, df: pl.DataFrame, run_id: str,
+                 migrations: list[str] | None = None) -> int:
+    """Create-if-missing, evolve columns (add new ones, migrate a column whose type changed since earlier
+    runs: :func:`migrated_type`), replace this run's rows, insert.  Migrations are appended to ``migrations``."""
     frame = f"_publish_{schema}_{table}"
     qualified = f"{schema}.{table}"
     con.register(frame, _prepare(df).to_arrow())
@@ -93,6 +126,14 @@ def _write_frame(con: duckdb.DuckDBPyConnection, schema: str, table: str, df: pl
             if col not in existing:
                 typ = typ if _SAFE_TYPE.match(typ) else "VARCHAR"
                 _exec(con, "ops/publish/add_column", table=qualified, column=col, type=typ)
+                continue
+            target = migrated_type(con, existing[col], typ)
+            if target is not None:
+                _exec(con, "ops/publish/alter_column_type", table=qualified, column=col, type=_type_fragment(target))
+                note = f"{qualified}.{col}: {existing[col]} -> {target}"
+                log.warning("publish: column type changed since earlier runs: %s (earlier rows cast)", note)
+                if migrations is not None:
+                    migrations.append(note)
         _exec(con, "ops/publish/delete_run", {"run_id": run_id}, table=qualified)
         _exec(con, "ops/publish/insert", table=qualified, frame=frame)
     finally:
@@ -114,7 +155,7 @@ def _store_table(con: duckdb.DuckDBPyConnection, name: str, path: str, run_id: s
     if "run_id" in df.columns:
         df = df.drop("run_id")
     df = df.select(pl.lit(run_id, dtype=pl.Utf8).alias("run_id"), pl.all())
-    n_results = _write_frame(con, "results", name, df, run_id)
+    n_results = _write_frame(con, "results", name, df, run_id, summary["migrated"])
     if have_registry:
         _exec(con, "ops/publish/latest_view", view=f"results.latest_{name}", table=f"results.{name}")
         summary["views"].append(f"results.latest_{name}")
@@ -132,7 +173,7 @@ def _publish_table(con: duckdb.DuckDBPyConnection, name: str, stored: pl.DataFra
     decision over all linked tables); its disclosure-log row.  Fills ``summary`` in place."""
     n_results = summary["tables"][name]["results_rows"]
     protected, rep = protect_table(name, stored, pol, forced=forced)
-    n_pub = _write_frame(con, "published", name, protected, run_id)
+    n_pub = _write_frame(con, "published", name, protected, run_id, summary["migrated"])
     summary["tables"][name] = {
         "results_rows": n_results, "published_rows": n_pub,
         "primary_suppressed": rep.primary, "secondary_suppressed": rep.secondary,
@@ -175,12 +216,12 @@ def publish_run(
     own_txn = own_transaction
     if own_txn:
         con.begin()
-    summary: dict = {"run_id": run_id, "policy_version": pol.version, "tables": {}, "views": []}
+    summary: dict = {"run_id": run_id, "policy_version": pol.version, "tables": {}, "views": [], "migrated": []}
     try:
         _exec(con, "ops/publish/schemas")
         _exec(con, "ops/publish/disclosure_log")
         have_registry = table_exists(con, "results.runs")
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         stored: dict[str, pl.DataFrame] = {}
         for name, path in sorted(result_paths.items()):
             frame = _store_table(con, name, path, run_id, pol, summary, have_registry=have_registry)

@@ -161,3 +161,53 @@ def test_full_fake_run_publishes_every_table_without_small_counts(tmp_path):
         assert c.execute("SELECT status FROM results.runs").fetchall()[0] == ("completed",)
     finally:
         c.close()
+
+
+def _old_warehouse(con, tmp_path) -> None:
+    """A warehouse published before the linked-disclosure change: published.odds_ratios.n_clusters was BIGINT."""
+    publish_run(con, "run-0", write_results_parquet({"odds_ratios": _odds()}, tmp_path / "r0"), POLICY)
+    con.execute("CREATE OR REPLACE TABLE published.odds_ratios AS "
+                "SELECT * REPLACE (CAST(n_clusters AS BIGINT) AS n_clusters) FROM published.odds_ratios")
+    assert {r[0]: r[1] for r in con.execute("DESCRIBE published.odds_ratios").fetchall()}["n_clusters"] == "BIGINT"
+
+
+def test_a_column_whose_type_changed_is_migrated_and_earlier_runs_kept(con, tmp_path):
+    _old_warehouse(con, tmp_path)
+    few = _odds().with_columns(pl.lit(5).alias("n_clusters"))          # 5 person clusters: published as '*'
+    out = publish_run(con, "run-1", write_results_parquet({"odds_ratios": few}, tmp_path / "r1"), POLICY)
+    assert out["migrated"] == ["published.odds_ratios.n_clusters: BIGINT -> VARCHAR"]
+    types = {r[0]: r[1] for r in con.execute("DESCRIBE published.odds_ratios").fetchall()}
+    assert types["n_clusters"] == "VARCHAR"
+    rows = con.execute("SELECT run_id, n_clusters FROM published.odds_ratios ORDER BY 1").fetchall()
+    assert rows == [("run-0", "40"), ("run-1", "*")]               # the earlier run's value kept, as text
+    # publishing again needs no migration
+    again = publish_run(con, "run-2", write_results_parquet({"odds_ratios": few}, tmp_path / "r2"), POLICY)
+    assert again["migrated"] == []
+
+
+def test_a_type_migration_is_rolled_back_with_the_run(con, tmp_path):
+    _old_warehouse(con, tmp_path)
+    few = _odds().with_columns(pl.lit(5).alias("n_clusters"))
+    con.execute("BEGIN TRANSACTION")
+    publish_run(con, "run-1", write_results_parquet({"odds_ratios": few}, tmp_path / "r1"), POLICY,
+                own_transaction=False)
+    con.execute("ROLLBACK")
+    types = {r[0]: r[1] for r in con.execute("DESCRIBE published.odds_ratios").fetchall()}
+    assert types["n_clusters"] == "BIGINT"
+    assert con.execute("SELECT run_id, n_clusters FROM published.odds_ratios").fetchall() == [("run-0", 40)]
+
+
+@pytest.mark.parametrize(("existing", "incoming", "target"), [
+    ("BIGINT", "VARCHAR", "VARCHAR"),       # a count now published as text ('*')
+    ("INTEGER", "BIGINT", "BIGINT"),        # numbers widen
+    ("BIGINT", "DOUBLE", "DOUBLE"),
+    ("DATE", "TIMESTAMP", "TIMESTAMP"),
+    ("DOUBLE", "TIMESTAMP", "VARCHAR"),     # no common type that keeps every value: text
+    ("VARCHAR", "BIGINT", None),            # the stored type takes the new values as they are
+    ("BIGINT", "INTEGER", None),
+    ("DOUBLE", "DOUBLE", None),
+])
+def test_migrated_type(con, existing, incoming, target):
+    from tasks.publish.writer import migrated_type
+
+    assert migrated_type(con, existing, incoming) == target
