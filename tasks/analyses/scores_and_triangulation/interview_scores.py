@@ -42,10 +42,13 @@ from tasks.core.vocabulary import (
     TERM_FEMALE,
     TERM_INTERCEPT,
     TERM_INTERNAL,
+    TERM_POST_PROGRAMME,
     WRES_BME,
     WRES_UNKNOWN,
     WRES_WHITE,
     band_term,
+    contrast_term,
+    interaction,
 )
 from tasks.stats.clustered import cluster_codes
 from tasks.stats.fixed_effects import demean_twoway
@@ -93,6 +96,9 @@ SPEC_CANDIDATE = "candidate"
 
 
 SPEC_SHEET = "sheet_twoway_fe"
+
+
+SPEC_PROGRAMME = "candidate_by_period"  # the gap before/after the programme (fit_programme_gap)
 
 
 INTERVIEW_SCORES_SCHEMA = {
@@ -374,6 +380,62 @@ def fit_cluster_ols(cands: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SCORE_EFFECTS_SCHEMA)
 
 
+def fit_programme_gap(cands: pl.DataFrame) -> pl.DataFrame:
+    """The BME score gap before and after the programme, and its change (docs/methods.md section 3).
+
+    The primary model (MixedLM, random intercept per vacancy, REML) with ``post_programme`` and
+    ``bme:post_programme`` added.  Publishes three rows, specification :data:`SPEC_PROGRAMME`:
+    ``bme@post_programme=0`` (the gap before, = the bme coefficient), ``bme@post_programme=1`` (the gap after,
+    bme + bme:post_programme, its SE from the covariance of the two) and ``bme:post_programme`` (after minus
+    before); normal 95% intervals as for the mixed model.  Empty when either period has no BME or no White
+    candidate.
+    """
+    import warnings
+
+    import statsmodels.api as sm
+
+    if "post_programme" not in cands.columns:
+        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
+    y, X, names, d = _design(cands.filter(pl.col("post_programme").is_not_null()))
+    post = d["post_programme"].cast(pl.Float64).to_numpy()
+    if TERM_BME not in names or not all(
+            len(set(d.filter(pl.col("post_programme").cast(pl.Float64) == p)["bme"].to_list())) == 2 for p in (0, 1)):
+        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
+    j = names.index(TERM_BME)
+    X = np.column_stack([X, post, X[:, j] * post])
+    groups = cluster_codes(d["vacancy_id"].to_numpy())  # by appearance, not the pseudonymous ID
+    n_groups = len(set(groups.tolist()))
+    if d.height <= X.shape[1] + 2 or n_groups < 2:
+        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
+    res = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for method in ("bfgs", "powell", "nm"):
+            try:
+                fit = sm.MixedLM(y, X, groups=groups).fit(reml=True, method=method)
+            except (np.linalg.LinAlgError, ValueError) as exc:
+                log.info("MixedLM (by period) %s failed: %s", method, type(exc).__name__)
+                continue
+            if res is None or fit.converged:
+                res = fit
+            if fit.converged:
+                break
+    if res is None:
+        log.warning("MixedLM by period did not fit; no before/after score gap")
+        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
+    k = X.shape[1]
+    b, V = np.asarray(res.fe_params), np.asarray(res.cov_params())[:k, :k]
+    gap_rows = [(contrast_term(TERM_POST_PROGRAMME, 0), np.eye(k)[j]),
+                (contrast_term(TERM_POST_PROGRAMME, 1), np.eye(k)[j] + np.eye(k)[k - 1]),
+                (interaction(TERM_BME, TERM_POST_PROGRAMME), np.eye(k)[k - 1])]
+    est = [float(c @ b) for _, c in gap_rows]
+    se = [float(np.sqrt(max(c @ V @ c, 0.0))) for _, c in gap_rows]
+    pv = [2 * stats.norm.sf(abs(e / s)) if s > 0 else float("nan") for e, s in zip(est, se)]
+    rows = _effect_rows(MODEL_MIXED_LINEAR, SPEC_PROGRAMME, [t for t, _ in gap_rows], est, se, pv, None,
+                        d.height, n_groups, primary_terms=set())
+    return pl.DataFrame(rows, schema=SCORE_EFFECTS_SCHEMA)
+
+
 def ethnicity_match(candidate_group: pl.Expr, member_group: pl.Expr) -> pl.Expr:
     """1 when member and candidate share a known WRES group (White/BME), 0 when they differ, null if either unknown."""
     known = candidate_group.is_in([WRES_WHITE, WRES_BME]) & member_group.is_in([WRES_WHITE, WRES_BME])
@@ -487,5 +549,6 @@ def interview_score_tables(sheets: pl.DataFrame, funnel: pl.DataFrame) -> dict[s
         "ci_low": sev["ci_low"], "ci_high": sev["ci_high"], "mean_z": [None] * sev.height,
         "impact_ratio": [None] * sev.height, "reference_group": [None] * sev.height,
     }, schema=INTERVIEW_SCORES_SCHEMA))
-    effects = pl.concat([fit_mixed_gap(cands), fit_cluster_ols(cands), fit_homophily(sheet_feats)])
+    effects = pl.concat([fit_mixed_gap(cands), fit_cluster_ols(cands), fit_homophily(sheet_feats),
+                         fit_programme_gap(cands)])
     return {"interview_scores": pl.concat(parts), "score_effects": effects}

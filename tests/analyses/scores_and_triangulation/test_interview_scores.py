@@ -280,3 +280,46 @@ def test_tables_have_no_personal_columns_and_expected_measures():
     n_sheets = t.filter(pl.col("measure") == isc.MEASURE_SHEETS)
     assert int(n_sheets.filter(pl.col("group") == isc.SHEET_COMPLETE)["n"][0]) == sheets.height
     assert int(n_sheets.filter(pl.col("group") == isc.CANDIDATE_UNSCORED)["n"][0]) == 0
+
+
+def _two_period_candidates(gap_pre: float, gap_post: float) -> pl.DataFrame:
+    """12 vacancies (6 before, 6 after the programme), each 2 White and 2 BME candidates scoring
+    0.6 + vacancy effect + gap * bme +/- e_v: the gap of each period is known exactly."""
+    rows, rng = [], np.random.default_rng(1)
+    for v in range(12):
+        post, ve, e = int(v >= 6), rng.normal(0, 0.03), 0.02 + 0.01 * (v % 3)
+        gap = gap_post if post else gap_pre
+        for i, (bme, dev) in enumerate([(0, e), (0, -e), (1, e), (1, -e)]):
+            rows.append({"application_id": f"A{v}_{i}", "vacancy_id": f"V{v}", "score": 0.6 + ve + gap * bme + dev,
+                         "bme": bme, "female": 0, "internal": 0, "band": "8a", "post_programme": post})
+    return pl.DataFrame(rows)
+
+
+def test_score_gap_before_and_after_the_programme_hand_computed():
+    from tasks.core.vocabulary import TERM_POST_PROGRAMME, contrast_term, interaction
+
+    out = isc.fit_programme_gap(_two_period_candidates(-0.05, -0.01))
+    r = {row["term"]: row for row in out.iter_rows(named=True)}
+    pre, post = r[contrast_term(TERM_POST_PROGRAMME, 0)], r[contrast_term(TERM_POST_PROGRAMME, 1)]
+    change = r[interaction(TERM_BME, TERM_POST_PROGRAMME)]
+    assert (pre["estimate"], post["estimate"], change["estimate"]) == (
+        pytest.approx(-0.05, abs=1e-9), pytest.approx(-0.01, abs=1e-9), pytest.approx(0.04, abs=1e-9))
+    # balanced within-vacancy design: sigma^2 = within SS / df = sum(4 e_v^2) / (48 - 12 - 2);
+    # each period's gap averages 6 vacancy differences of variance sigma^2, the change adds the two
+    e = np.array([0.02 + 0.01 * (v % 3) for v in range(12)])
+    s2 = float((4 * e ** 2).sum() / 34)
+    assert pre["std_error"] == pytest.approx(math.sqrt(s2 / 6), rel=1e-3)
+    assert post["std_error"] == pytest.approx(math.sqrt(s2 / 6), rel=1e-3)
+    assert change["std_error"] == pytest.approx(math.sqrt(2 * s2 / 6), rel=1e-3)
+    z = 1.959963984540054
+    assert change["ci_low"] == pytest.approx(0.04 - z * change["std_error"])
+    assert pre["ci_high"] < 0 and post["ci_low"] < 0 < post["ci_high"]
+    assert set(out["model"]) == {MODEL_MIXED_LINEAR} and set(out["specification"]) == {isc.SPEC_PROGRAMME}
+    assert not out["primary"].any()  # the primary bme row stays the all-periods gap
+
+
+def test_score_gap_by_period_needs_both_groups_in_both_periods():
+    only_white_after = _two_period_candidates(-0.05, -0.01).filter(
+        ~((pl.col("post_programme") == 1) & (pl.col("bme") == 1)))
+    assert isc.fit_programme_gap(only_white_after).height == 0
+    assert isc.fit_programme_gap(_two_period_candidates(-0.05, -0.01).drop("post_programme")).height == 0
