@@ -472,6 +472,12 @@ FIRST_SCREEN_STAGES: dict[str, str] = {
 }
 
 
+# The first screen's interview row: the score gap in points out of 100, before/after the programme and its change
+INTERVIEW_GAP_MEASURE = "Interview score, BME minus White (points out of 100)"
+INTERVIEW_GAP_CHANGE = "after − before, points"
+INTERVIEW_GAP_ALL_PERIODS = "All periods together"
+
+
 # The programme's two rules, as a reader names them
 PROGRAMME_RULES: dict[str, str] = {TERM_LETTER_TO_CEO: "Letter to the CEO", TERM_DIVERSE_PANEL: "Diverse interview panels"}
 
