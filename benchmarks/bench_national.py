@@ -65,16 +65,15 @@ def main(argv=None) -> int:
                   flush=True)
         truth = json.loads((data / "truth.json").read_text())
         apps = sum(t["applications"] for t in truth["trusts"])
-        from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
-
-        from edi_recruit.server import ensure_local_api, stop_local_api
+        from edi_recruit.server import cli_api, stop_local_api
         from flows.national_evaluation import national_evaluation
 
         home = tmp / "prefect"
-        url, auth = ensure_local_api(home)
         rows = []
         try:
-            with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_API_AUTH_STRING: auth}):
+            # the CLI's API context: it keeps the local API's lease (a run longer than the API's idle limit,
+            # 30 minutes, would otherwise see the API stop under it)
+            with cli_api(home):
                 for n in args.workers:
                     run_dir = tmp / f"run_{n}"
                     manifest = _manifest_for(data, run_dir)
