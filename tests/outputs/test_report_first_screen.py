@@ -162,3 +162,48 @@ def test_last_wres_year_against_this_one():
     last, this, change = wres_year_comparison(_ctx())
     assert (last["scope_value"], this["scope_value"]) == ("2022/23", "2023/24")
     assert change.est == pytest.approx(0.91 / 1.11)
+
+
+def _score_effects(pre: tuple[float, float], post: tuple[float, float], change: tuple[float, float]) -> pl.DataFrame:
+    """Published score_effects rows (normalised 0-1 scale): (estimate, std_error) per term, normal 95% CIs."""
+    def row(term, est, se, primary=False, spec="candidate_by_period"):
+        return {"stage": "interview_score", "model": "mixed_linear", "specification": spec, "term": term,
+                "estimate": est, "std_error": se, "ci_low": est - Z * se, "ci_high": est + Z * se,
+                "primary": primary}
+    return pl.DataFrame([row(TERM_BME, -0.03, 0.003, True, "candidate"),
+                         row(TERM_BME, -0.02, 0.004, False, "candidate"),   # the OLS cross-check: not shown
+                         row(contrast_term(TERM_POST_PROGRAMME, 0), *pre),
+                         row(contrast_term(TERM_POST_PROGRAMME, 1), *post),
+                         row(interaction(TERM_BME, TERM_POST_PROGRAMME), *change)])
+
+
+def test_interview_row_has_the_score_gap_before_after_and_change_in_points():
+    e = _score_effects((-0.05, 0.006), (-0.01, 0.005), (0.04, 0.0078))  # change CI 2.5 to 5.5 points: > 0
+    r = stage_rows(_ctx(score_effects=e))[2]
+    assert r.key == "interview"
+    assert (r.before.est, r.after.est, r.change.est) == (pytest.approx(-5.0), pytest.approx(-1.0), pytest.approx(4.0))
+    assert (r.change.lo, r.change.hi) == (pytest.approx(4.0 - Z * 0.78), pytest.approx(4.0 + Z * 0.78))
+    assert r.verdict == BETTER  # the BME minus White gap rose (narrowed) and its CI excludes 0
+    assert any("All periods together: -3.0 points" in n for n in r.notes)
+    # a widening gap whose CI excludes 0 is worse; one whose CI covers 0 is no detectable change, with power
+    assert stage_rows(_ctx(score_effects=_score_effects((-0.01, 0.005), (-0.05, 0.006), (-0.04, 0.0078))))[2].verdict \
+        == WORSE
+    r = stage_rows(_ctx(score_effects=_score_effects((-0.03, 0.005), (-0.028, 0.006), (0.002, 0.0078))))[2]
+    assert r.verdict == NO_CHANGE
+    assert f"{2.801585 * 0.78:.1f} points" in r.power_note
+    # only the all-periods gap published (an older run): figures absent, verdict not estimated
+    old = _score_effects((-0.05, 0.006), (-0.01, 0.005), (0.04, 0.0078)).filter(pl.col("term") == TERM_BME)
+    r = stage_rows(_ctx(score_effects=old))[2]
+    assert r.verdict == NOT_ESTIMATED and not r.change.present and any("All periods" in n for n in r.notes)
+
+
+def test_first_screen_html_interview_row_has_before_after_change_and_verdict():
+    html = first_screen(_ctx(score_effects=_score_effects((-0.05, 0.006), (-0.01, 0.005), (0.04, 0.0078))))
+    row = re.search(r'<tr class="verdict-row" data-stage="interview"[^>]*>(.*?)</tr>', html).group(0)
+    assert 'data-verdict="better"' in row
+    cells = re.findall(r'<td class="n">(.*?)</td>', row)
+    assert [re.search(r"<b>(.*?)</b>", c).group(1) for c in cells] == ["-5.0 points", "-1.0 points", "+4.0 points"]
+    assert "95% CI -6.2 to -3.8" in cells[0] and "after − before" in cells[2]
+    assert re.findall(r'data-verdict="([^"]+)"', html)[:5] == [BETTER, NO_CHANGE, BETTER, WORSE, NO_CHANGE]
+    for raw in ("bme@", "bme:", "post_programme", "interview_score"):
+        assert raw not in row, raw

@@ -28,6 +28,8 @@ from tasks.core.vocabulary import (
     FIRST_SCREEN_OFFER,
     FIRST_SCREEN_SHORTLISTING,
     FIRST_SCREEN_STAGES,
+    INTERVIEW_GAP_ALL_PERIODS,
+    INTERVIEW_GAP_MEASURE,
     NATIONAL_SCOPE,
     PROGRAMME_RULES,
     STAGE_APPLY_WORKFORCE,
@@ -47,6 +49,9 @@ from tasks.outputs.report.sections.base import Ctx
 from tasks.stats.power import mdor_from_std_error
 
 Z95 = 1.959963984540054
+
+
+Z80 = 0.8416212335729143  # one-sided 80% power
 
 
 BETTER, WORSE, NO_CHANGE, NOT_ESTIMATED = "better", "worse", "no detectable change", "not estimated"
@@ -258,21 +263,53 @@ def stage_rows(c: Ctx) -> list[VerdictRow]:
     return rows
 
 
+def verdict_of_difference(change: Estimate, *, higher_is_better: bool) -> str:
+    """better / worse when the CI of a change measured as a difference excludes 0, otherwise no detectable change."""
+    if change.lo is None or change.hi is None:
+        return NOT_ESTIMATED
+    if change.lo > 0 or change.hi < 0:
+        return BETTER if (change.lo > 0) == higher_is_better else WORSE
+    return NO_CHANGE
+
+
+def _points(r: dict | None) -> Estimate:
+    """A published score-effect row (normalised score, 0-1) as points out of 100."""
+    if r is None:
+        return NONE
+    v = [num(r.get(k)) for k in ("estimate", "ci_low", "ci_high", "std_error")]
+    return Estimate(*(None if x is None else 100 * x for x in v))
+
+
 def _interview_row(c: Ctx) -> VerdictRow:
-    row = VerdictRow(FIRST_SCREEN_INTERVIEW, FIRST_SCREEN_STAGES[FIRST_SCREEN_INTERVIEW],
-                     "Interview score, BME minus White (points out of 100)")
+    """The score gap (BME minus White, points out of 100) before and after the programme and its change
+    (after minus before), from the mixed model with a bme:post_programme interaction; the verdict follows from
+    the change's CI (0 = no change; a higher, less negative gap is better for BME candidates)."""
+    row = VerdictRow(FIRST_SCREEN_INTERVIEW, FIRST_SCREEN_STAGES[FIRST_SCREEN_INTERVIEW], INTERVIEW_GAP_MEASURE)
     e = c.get("score_effects")
-    if e is not None and {"stage", "term", "estimate"} <= set(e.columns):
-        sub = e.filter((pl.col("stage") == STAGE_INTERVIEW_SCORE) & (pl.col("term") == TERM_BME))
-        if "primary" in sub.columns and sub["primary"].fill_null(False).any():
-            sub = sub.filter(pl.col("primary").fill_null(False))
-        if sub.height:
-            r = sub.row(0, named=True)
-            row.after = Estimate(*(None if num(r.get(k)) is None else 100 * num(r.get(k))
-                                   for k in ("estimate", "ci_low", "ci_high")))
-            row.notes.append("All periods together: the score gap is not published before and after the programme.")
-    if not row.after.present:
+    if e is None or not {"stage", "term", "estimate"} <= set(e.columns):
         row.notes.append("No interview-score estimate published in this run.")
+        return row
+    e = e.filter(pl.col("stage") == STAGE_INTERVIEW_SCORE)
+
+    def first(term: str) -> dict | None:
+        sub = e.filter(pl.col("term") == term)
+        if term == TERM_BME and "primary" in sub.columns and sub["primary"].fill_null(False).any():
+            sub = sub.filter(pl.col("primary").fill_null(False))
+        return sub.row(0, named=True) if sub.height else None
+
+    row.before = _points(first(contrast_term(TERM_POST_PROGRAMME, 0)))
+    row.after = _points(first(contrast_term(TERM_POST_PROGRAMME, 1)))
+    row.change = _points(first(interaction(TERM_BME, TERM_POST_PROGRAMME)))
+    row.verdict = verdict_of_difference(row.change, higher_is_better=True)
+    if row.verdict == NO_CHANGE and row.change.std_error:
+        mdd = (Z95 + Z80) * row.change.std_error
+        row.power_note = f"The smallest change these data could detect at 80% power is {mdd:.1f} points."
+    overall = _points(first(TERM_BME))
+    if overall.present:
+        ci = f" ({overall.lo:+.1f} to {overall.hi:+.1f})" if overall.lo is not None and overall.hi is not None else ""
+        row.notes.append(f"{INTERVIEW_GAP_ALL_PERIODS}: {overall.est:+.1f} points{ci}.")
+    if not row.change.present:
+        row.notes.append("No before/after interview-score estimate published in this run.")
     return row
 
 

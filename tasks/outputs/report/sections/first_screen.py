@@ -10,7 +10,7 @@ change could not have been detected, the power sentence.  Words come from
 """
 from __future__ import annotations
 
-from tasks.core.vocabulary import PROGRAMME_RULE_MEANING
+from tasks.core.vocabulary import INTERVIEW_GAP_CHANGE, PROGRAMME_RULE_MEANING
 from tasks.outputs.report.format import NA, esc, ratio
 from tasks.outputs.report.sections.base import Ctx
 from tasks.outputs.report.verdicts import (
@@ -70,7 +70,8 @@ def stages_table(rows: list[VerdictRow]) -> str:
     body = []
     for r in rows:
         if r.key == "interview":
-            before, after, change = (_fig(r.before), _fig(r.after, _points, " points"), _fig(r.change))
+            before, after = _fig(r.before, _points, " points"), _fig(r.after, _points, " points")
+            change = _fig(r.change, _points, " points") + f"<br><small>({esc(INTERVIEW_GAP_CHANGE)})</small>"
         else:
             before, after, change = _fig(r.before), _fig(r.after), _fig(r.change)
         body.append(f'<tr class="verdict-row" data-stage="{esc(r.key)}" data-verdict="{esc(r.verdict)}">'
