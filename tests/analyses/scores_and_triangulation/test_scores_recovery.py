@@ -40,8 +40,11 @@ from tasks.core.vocabulary import (
     TERM_ETHNICITY_MATCH,
     TERM_INTERNAL,
     TERM_LEVEL_CHANGE,
+    TERM_POST_PROGRAMME,
     TERM_SLOPE_CHANGE,
     census_group,
+    contrast_term,
+    interaction,
     wres_group,
 )
 
@@ -111,6 +114,13 @@ def test_default_trust_end_to_end_recovers_planted_effects(warehouse_ctx, truth,
         r = _row(eff, model=MODEL_MIXED_LINEAR, term=term)
         assert r["ci_low"] <= planted[term] <= r["ci_high"], (term, r, planted[term])
     assert _row(eff, model=MODEL_MIXED_LINEAR, term=TERM_BME)["ci_high"] < 0
+    # the generator plants no change of the score gap (its score model has no post_programme term): the
+    # published change (after minus before) covers 0 and each period's gap covers the planted gap
+    change = _row(eff, model=MODEL_MIXED_LINEAR, term=interaction(TERM_BME, TERM_POST_PROGRAMME))
+    assert change["ci_low"] <= 0 <= change["ci_high"], change
+    for level in (0, 1):
+        r = _row(eff, model=MODEL_MIXED_LINEAR, term=contrast_term(TERM_POST_PROGRAMME, level))
+        assert r["ci_low"] <= planted[TERM_BME] <= r["ci_high"], (level, r, planted[TERM_BME])
     m = _row(eff, term=TERM_ETHNICITY_MATCH)
     assert m["ci_low"] <= planted[TERM_ETHNICITY_MATCH] <= m["ci_high"]
     its = out["programme_impact"].filter(pl.col("row_type") == pi.ROW_ITS)
