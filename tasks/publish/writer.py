@@ -5,7 +5,9 @@
 
 1. appends each result parquet to ``results.<name>`` with ``run_id`` as the
    first column (table created when missing, later columns added, rows of the
-   same run replaced so a re-publish is idempotent);
+   same run replaced so a re-publish is idempotent; a column whose type changed
+   since earlier runs is migrated in the same transaction, e.g. ``n_clusters``
+   BIGINT -> VARCHAR when counts became text with ``*``: :func:`migrated_type`);
 2. creates or refreshes ``results.latest_<name>``: the rows of the latest
    completed run for each ``as_of`` month in ``results.runs`` (the run
    registry: run_id, flow, as_of, started_at, finished_at, status,
