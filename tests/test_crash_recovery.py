@@ -14,6 +14,15 @@ the killed run has no rows in ``results.*`` / ``published.*`` (unless it had
 committed publish), and finally a run completes, regenerates the outputs the
 exports kill left missing, and publishes the same figures as the run killed
 after its publish.
+
+"Figures match a clean run": one clean run on the same extracts in a separate,
+FRESH warehouse (its own random pseudonymisation key) is the reference, shared
+by every comparison.  Every run of the crashed warehouse that committed publish
+(the one killed during exports, and the final run) publishes exactly the
+reference's tables (run columns aside).  In CI the runs after the first four
+kills are the next kill points' runs (each heals the run before it); the
+``slow`` test follows every kill with a run to completion in its own warehouse
+and compares each of those five runs with the same reference.
 """
 from __future__ import annotations
 
@@ -36,6 +45,10 @@ KILL_POINTS = [("ingest", False), ("validation", False), ("analyses", False), ("
 WORKING_STEP_GRACE = 1.0     # seconds into a working step before the kill
 
 
+# columns that are about the run, not the figures
+RUN_COLUMNS = ("run_id", "published_at", "created_at")
+
+
 @pytest.fixture(scope="module")
 def space(tmp_path_factory) -> dict:
     from edi_recruit.server import stop_local_api
@@ -47,6 +60,30 @@ def space(tmp_path_factory) -> dict:
     stop_local_api(space["home"])
 
 
+@pytest.fixture(scope="module")
+def clean(space) -> dict:
+    """The reference: one run on the same extracts in a separate, fresh warehouse (never crashed)."""
+    ref = dict(space, db=space["base"] / "clean" / "edi.duckdb", out=space["base"] / "clean_out")
+    res = _cli(ref, _run_args(ref) + ["--no-report", "--no-exports"])   # only its published tables are compared
+    assert res.returncode == 0, res.stderr[-3000:]
+    [run] = _registry(ref["db"]).values()
+    assert run["status"] == "completed"
+    return {"db": ref["db"], "run_id": run["run_id"]}
+
+
+def _figures(db: Path, run_id: str) -> dict:
+    """A run's published tables that describe its month (extract-level tables aside), run columns dropped."""
+    return {name: df.drop([c for c in RUN_COLUMNS if c in df.columns])
+            for name, df in analysis_tables(run_tables(db, run_id, "published")).items()}
+
+
+def _assert_figures_match_the_clean_run(db: Path, run_id: str, clean: dict) -> None:
+    ref, got = _figures(clean["db"], clean["run_id"]), _figures(db, run_id)
+    assert len(ref) >= 10 and set(got) == set(ref), (sorted(ref), sorted(got))
+    differ = [name for name, df in ref.items() if not (df.height == got[name].height and df.equals(got[name]))]
+    assert differ == [], f"published tables that differ from the clean run: {differ}"
+
+
 def _env(space: dict, **extra: str) -> dict:
     env = dict(os.environ, EDI_RECRUIT_QUIET="1", PYTHONWARNINGS="ignore", PREFECT_HOME=str(space["home"]),
                EDI_RECRUIT_API_IDLE_SECONDS="300", **extra)
@@ -54,6 +91,10 @@ def _env(space: dict, **extra: str) -> dict:
         if key not in extra:
             env.pop(key, None)
     return env
+
+
+def _cli(space: dict, args: list[str], timeout: float = 1800) -> subprocess.CompletedProcess:
+    return subprocess.run(EXE + args, check=False, env=_env(space), capture_output=True, text=True, timeout=timeout)
 
 
 def _run_args(space: dict) -> list[str]:
@@ -96,27 +137,41 @@ def _registry(db: Path) -> dict[str, dict]:
 
 
 def _runs_command(space: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(EXE + ["runs", "--db", str(space["db"])], env=_env(space), capture_output=True,
-                          text=True, timeout=300)
+    return _cli(space, ["runs", "--db", str(space["db"])], timeout=300)
 
 
-@pytest.fixture(scope="module")
-def crashes(space) -> dict:
-    """Kill a run at each point in turn, run ``edi-recruit runs`` after each; then one run to completion."""
-    record: dict = {"kills": {}}
+def _new_run(space: dict, seen: set[str]) -> tuple[dict, dict]:
+    runs = _registry(space["db"])
+    [run] = [r for r in runs.values() if r["run_id"] not in seen]
+    seen.add(run["run_id"])
+    return run, runs
+
+
+def _crash_sequence(space: dict, *, complete_after_each: bool) -> dict:
+    """Kill a run at each point in turn, run ``edi-recruit runs`` after each (and, with
+    ``complete_after_each``, a run to completion); then one run to completion."""
+    record: dict = {"kills": {}, "completed_after": {}}
     seen: set[str] = set()
     for step, pause in KILL_POINTS:
         _kill_at(space, step, pause)
         listing = _runs_command(space)
-        runs = _registry(space["db"])
-        [killed] = [r for r in runs.values() if r["run_id"] not in seen]
-        seen.add(killed["run_id"])
+        killed, runs = _new_run(space, seen)
         record["kills"][step] = {"run": killed, "listing": listing, "statuses": {r["status"] for r in runs.values()},
                                  "rows": rows_for_run(space["db"], killed["run_id"])}
-    final = subprocess.run(EXE + _run_args(space), env=_env(space), capture_output=True, text=True, timeout=900)
+        if complete_after_each:
+            res = _cli(space, _run_args(space))
+            assert res.returncode == 0, (step, res.stderr[-3000:])
+            record["completed_after"][step] = _new_run(space, seen)[0]
+    final = _cli(space, _run_args(space))
     record["final"] = final
     record["runs_after"] = _registry(space["db"])
     return record
+
+
+@pytest.fixture(scope="module")
+def crashes(space, clean) -> dict:
+    """The CI sequence (after the clean reference run, so the two never compete)."""
+    return _crash_sequence(space, complete_after_each=False)
 
 
 @pytest.mark.parametrize("step", [s for s, _ in KILL_POINTS if s != "exports"])
@@ -168,3 +223,25 @@ def test_the_next_run_completes_with_the_same_figures(crashes, space):
     d = diff_tables(a, b, published_before, new["run_id"], abs_tol=1e-12, rel_tol=1e-12)
     assert d.identical, [(n, t.changed[:3], t.only_in_a[:3], t.only_in_b[:3]) for n, t in d.tables.items()
                          if not t.identical]
+
+
+def test_every_published_run_of_the_crashed_warehouse_matches_a_clean_run(crashes, space, clean):
+    """Figures match a clean run: the run killed during exports (publish had committed) and the final run."""
+    [final] = [r for r in crashes["runs_after"].values() if r["run_id"] not in
+               {k["run"]["run_id"] for k in crashes["kills"].values()}]
+    for run_id in (crashes["kills"]["exports"]["run"]["run_id"], final["run_id"]):
+        _assert_figures_match_the_clean_run(space["db"], run_id, clean)
+
+
+@pytest.mark.slow
+def test_after_each_kill_the_next_run_completes_with_a_clean_runs_figures(space, clean):
+    """Acceptance, in full: every kill point is followed by a run to completion (its own warehouse)."""
+    mine = dict(space, db=space["base"] / "each" / "edi.duckdb", out=space["base"] / "each_out")
+    record = _crash_sequence(mine, complete_after_each=True)
+    assert record["final"].returncode == 0, record["final"].stderr[-3000:]
+    for step, _ in KILL_POINTS:
+        killed = record["runs_after"][record["kills"][step]["run"]["run_id"]]
+        assert killed["status"] == ("completed" if step == "exports" else "abandoned"), (step, killed)
+        done = record["completed_after"][step]
+        assert done["status"] == "completed", (step, done)
+        _assert_figures_match_the_clean_run(mine["db"], done["run_id"], clean)
