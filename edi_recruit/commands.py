@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 
 from edi_recruit import settings as _settings  # noqa: F401  (telemetry off first)
@@ -118,12 +119,12 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from tasks.validation.gate import ValidationCritical, print_summary, validate
 
     _require_file(args.db, "warehouse")
-    run_id = args.run_id or "validate-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_id = args.run_id or "validate-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     try:
         outcome = validate(args.db, run_id, as_of=args.as_of, out_dir=args.out,
                            unknown_ethnicity_threshold=args.unknown_ethnicity_threshold,

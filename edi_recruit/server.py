@@ -249,7 +249,7 @@ class LocalPrefect:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, log_dir: Path | None = None, worker_env: dict | None = None, with_worker: bool = True,
-              reuse: bool = False) -> "LocalPrefect":
+              reuse: bool = False) -> LocalPrefect:
         logs = Path(log_dir) if log_dir else None
         if logs:
             logs.mkdir(parents=True, exist_ok=True)

@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from tasks.core.months import month_str, parse_month
 from tasks.core.paths import MAPPINGS_DIR, PROJECT_ROOT
@@ -207,7 +208,7 @@ class RunConfig:
     duckdb_threads: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
 
-    def for_month(self, as_of: str) -> "RunConfig":
+    def for_month(self, as_of: str) -> RunConfig:
         return dataclasses.replace(self, as_of=month_str(parse_month(as_of)))
 
     def run_params(self) -> dict[str, Any]:

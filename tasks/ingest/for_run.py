@@ -11,8 +11,8 @@ JSON-able summary.  It never validates, builds marts or analyses.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from tasks.ingest.retention import apply_retention, retention_policy
 from tasks.ingest.staging import ingest_extracts

@@ -39,8 +39,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import spacy
 from spacy.language import Language
@@ -147,8 +147,7 @@ def _phone_digits_ok(match_text: str) -> bool:
     d = re.sub(r"\D", "", match_text)
     if match_text.lstrip().startswith("+"):
         d = d[2:]  # drop the 44
-        if d.startswith("0"):
-            d = d[1:]
+        d = d.removeprefix("0")
         return len(d) in (9, 10)
     return d.startswith("0") and len(d) in (10, 11)
 

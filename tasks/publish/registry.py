@@ -28,7 +28,7 @@ import json
 import os
 import socket
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -45,7 +45,7 @@ DEFAULT_STALE_RUN_HOURS = 6.0
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -100,7 +100,7 @@ def test_previous_month_and_run_params(tmp_path):
     assert previous_month(date(2024, 1, 2)) == "2023-12"
     assert previous_month(date(2023, 6, 30)) == "2023-05"
     # 06:00 on 2 March in London is still 2 March in UTC: previous month February
-    assert previous_month(datetime(2024, 3, 2, 6, 0, tzinfo=timezone.utc)) == "2024-02"
+    assert previous_month(datetime(2024, 3, 2, 6, 0, tzinfo=UTC)) == "2024-02"
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text("x: 1\n")
     b.write_text("x: 1\n")
@@ -237,9 +237,8 @@ def test_a_second_process_waits_for_the_warehouse_then_fails_clearly(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         t0 = time.monotonic()
-        with pytest.raises(WarehouseSessionTimeout, match="in use by pid"):
-            with warehouse_session(db, timeout=1.0):
-                pass
+        with pytest.raises(WarehouseSessionTimeout, match="in use by pid"), warehouse_session(db, timeout=1.0):
+            pass
         assert time.monotonic() - t0 >= 0.9
         with warehouse_session(db, timeout=30):   # waits for the holder to exit, then gets it
             with warehouse_session(db, timeout=0.1):   # nested in the same process: shared, no wait

@@ -90,7 +90,7 @@ def test_first_screen_in_the_rendered_report(report):
 
 
 def test_topics_and_tone_by_quarter(report):
-    topics = re.search(r'<section id="section-topics">.*?</section>', report, re.S).group(0)
+    topics = re.search(r'<section id="section-topics">.*?</section>', report, re.DOTALL).group(0)
     assert "Topic shares of interview assessments by quarter" in topics and "2022-Q4" in topics
-    tone = re.search(r'<section id="section-sentiment">.*?</section>', report, re.S).group(0)
+    tone = re.search(r'<section id="section-sentiment">.*?</section>', report, re.DOTALL).group(0)
     assert "Tone by quarter of writing" in tone and tone.count("<polyline") >= 2  # assessments and letters

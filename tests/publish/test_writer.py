@@ -65,7 +65,7 @@ def test_publish_appends_with_run_id_first_and_controls_disclosure(con, tmp_path
         for v in pub[c].to_list():
             assert v == "*" or int(v) == 0 or int(v) >= 8
     # the BME 3 applications are protected against the 8a total by a complement
-    row = pub.filter((pl.col("band") == "8a"))
+    row = pub.filter(pl.col("band") == "8a")
     assert row["applications"].to_list().count("*") >= 2
     odds = pl.from_arrow(con.sql("SELECT * FROM published.odds_ratios").to_arrow_table())
     assert odds["estimate"].to_list() == [-0.5] and odds["n_events"].to_list() == ["10"]
