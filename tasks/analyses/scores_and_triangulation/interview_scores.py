@@ -331,17 +331,15 @@ def _effect_rows(model: str, spec: str, names, params, bse, pvalues, df, n_obs, 
     return rows
 
 
-def fit_mixed_gap(cands: pl.DataFrame) -> pl.DataFrame:
-    """MixedLM: score ~ bme + female + internal + band, random intercept per vacancy (REML)."""
+def _fit_mixedlm(y, X, groups, what: str):
+    """REML MixedLM with a random intercept per group, trying bfgs, powell then nm.
+
+    Returns the first converged fit, else the last fit that ran (unconverged), else None.
+    """
     import warnings
 
     import statsmodels.api as sm
 
-    y, X, names, d = _design(cands)
-    groups = cluster_codes(d["vacancy_id"].to_numpy())  # by appearance, not the pseudonymous ID
-    n_groups = len(set(groups.tolist()))
-    if d.height <= X.shape[1] + 2 or n_groups < 2:
-        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
     res = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -349,12 +347,25 @@ def fit_mixed_gap(cands: pl.DataFrame) -> pl.DataFrame:
             try:
                 fit = sm.MixedLM(y, X, groups=groups).fit(reml=True, method=method)
             except (np.linalg.LinAlgError, ValueError) as exc:
-                log.info("MixedLM %s failed: %s", method, type(exc).__name__)
+                log.info("%s %s failed: %s", what, method, type(exc).__name__)
                 continue
             if res is None or fit.converged:
                 res = fit
             if fit.converged:
                 break
+    return res
+
+
+def fit_mixed_gap(cands: pl.DataFrame) -> pl.DataFrame:
+    """MixedLM: score ~ bme + female + internal + band, random intercept per vacancy (REML)."""
+
+
+    y, X, names, d = _design(cands)
+    groups = cluster_codes(d["vacancy_id"].to_numpy())  # by appearance, not the pseudonymous ID
+    n_groups = len(set(groups.tolist()))
+    if d.height <= X.shape[1] + 2 or n_groups < 2:
+        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
+    res = _fit_mixedlm(y, X, groups, "MixedLM")
     if res is None:
         log.warning("MixedLM did not fit; no mixed-model rows")
         return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
@@ -390,9 +401,7 @@ def fit_programme_gap(cands: pl.DataFrame) -> pl.DataFrame:
     before); normal 95% intervals as for the mixed model.  Empty when either period has no BME or no White
     candidate.
     """
-    import warnings
 
-    import statsmodels.api as sm
 
     if "post_programme" not in cands.columns:
         return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
@@ -407,19 +416,7 @@ def fit_programme_gap(cands: pl.DataFrame) -> pl.DataFrame:
     n_groups = len(set(groups.tolist()))
     if d.height <= X.shape[1] + 2 or n_groups < 2:
         return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    res = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for method in ("bfgs", "powell", "nm"):
-            try:
-                fit = sm.MixedLM(y, X, groups=groups).fit(reml=True, method=method)
-            except (np.linalg.LinAlgError, ValueError) as exc:
-                log.info("MixedLM (by period) %s failed: %s", method, type(exc).__name__)
-                continue
-            if res is None or fit.converged:
-                res = fit
-            if fit.converged:
-                break
+    res = _fit_mixedlm(y, X, groups, "MixedLM (by period)")
     if res is None:
         log.warning("MixedLM by period did not fit; no before/after score gap")
         return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
