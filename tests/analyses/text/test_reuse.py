@@ -84,5 +84,24 @@ def test_fingerprint_depends_on_values_not_memory_layout():
     b = pl.DataFrame({"text": list(reversed(long)), "n": list(reversed(range(40)))}).reverse()  # other string buffers
     assert a.equals(b)
     assert inputs_fingerprint({"t": a}, {}) == inputs_fingerprint({"t": b}, {})
+    # the same rows in other chunks (DuckDB hands Arrow batches over as its threads finish them)
+    chunked = pl.concat([a[:7], a[7:23], a[23:]], rechunk=False)
+    assert chunked.n_chunks() == 3 and chunked.equals(a)
+    assert inputs_fingerprint({"t": chunked}, {}) == inputs_fingerprint({"t": a}, {})
+    # a null's slot holds whatever was in memory (DuckDB leaves it unset): equal frames, other bytes
+    import numpy as np
+    import pyarrow as pa
+
+    validity = pa.py_buffer(np.packbits([1, 0, 1, 1], bitorder="little").tobytes())
+
+    def with_null(under: int) -> pl.DataFrame:
+        data = pa.py_buffer(np.array([3, under, 5, 7], dtype=np.int32).tobytes())
+        return pl.from_arrow(pa.table({"x": pa.Array.from_buffers(pa.int32(), 4, [validity, data])}))
+
+    assert with_null(0).equals(with_null(123456))
+    assert inputs_fingerprint({"t": with_null(0)}, {}) == inputs_fingerprint({"t": with_null(123456)}, {})
+    # a column that may hold nulls but holds none, with and without its validity bitmap
+    masked = pl.concat([a.with_columns(pl.lit(None, pl.Int64).alias("n"))[:0], a], rechunk=False)
+    assert inputs_fingerprint({"t": masked}, {}) == inputs_fingerprint({"t": a}, {})
     assert inputs_fingerprint({"t": a}, {}) != inputs_fingerprint({"t": a.with_columns(pl.col("n") + 1)}, {})
     assert inputs_fingerprint({"t": a}, {}) != inputs_fingerprint({"t": a}, {"text_seed": 1})
