@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+# a fixed key, as in the tests: pseudonymous IDs (cluster codes) the same from run to run
+os.environ.setdefault("EDI_RECRUIT_PSEUDONYM_KEY", "bench-key-not-secret")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))

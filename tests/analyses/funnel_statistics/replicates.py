@@ -79,7 +79,12 @@ def checked_terms(truth: dict, stage: str) -> dict[str, float]:
 
 
 def _groups(ids: pl.Series, n: int, seed: int) -> dict[str, int]:
-    uniq = ids.unique().sort().to_list()
+    """Deal the distinct ``ids`` into ``n`` groups, in order of first appearance.
+
+    The frames come in source-row order (``read_marts``), so the deal does not depend on the
+    pseudonymisation key: sorting the pseudonymous IDs would give another deal under another key.
+    """
+    uniq = ids.unique(maintain_order=True).to_list()
     rng = np.random.default_rng(seed)
     return dict(zip(uniq, (rng.permutation(len(uniq)) % n).tolist()))
 
