@@ -131,7 +131,7 @@ ANALYSIS_PARAMS: dict[str, ParamSpec] = {
         _non_negative_int, "above this many pattern rows the logit uses the own fast path (default 2000000)",
         env="EDI_FUNNEL_STATSMODELS_MAX_ROWS"),
     "funnel_cl_statsmodels_max_rows": ParamSpec(
-        _non_negative_int, "above this many informative rows the conditional logit uses own code (default 50000)",
+        _non_negative_int, "above this many informative rows the conditional logit uses own code (default 2000)",
         env="EDI_FUNNEL_CL_STATSMODELS_MAX_ROWS"),
 }
 
