@@ -71,16 +71,27 @@ def main() -> None:
     ap.add_argument("--stages", default=None, help="comma-separated stages to fit (default: all four)")
     args = ap.parse_args()
     stages = tuple(args.stages.split(",")) if args.stages else None
+    version = code_version()   # the code the study runs, not whatever is checked out when it ends
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
         reps, truth, rows = study(Path(d), trusts=args.trusts, replicates=args.replicates,
                                   applications=args.applications, stages=stages)
     print(report(reps, truth, rows, trusts=args.trusts, replicates=args.replicates,
-                 applications=args.applications, seconds=time.perf_counter() - t0, stages=stages))
+                 applications=args.applications, seconds=time.perf_counter() - t0, stages=stages,
+                 version=version))
+
+
+def code_version() -> str:
+    """Short commit of the tree, with a note when tasks/, edi_recruit/, tests/analyses or benchmarks/ differ from it."""
+    version = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "tasks", "edi_recruit", "tests/analyses",
+                            "benchmarks"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+    return version + (" (uncommitted changes in the tree)" if dirty else "")
 
 
 def report(reps: list, truth: dict, rows: list[dict], *, trusts: int, replicates: int, applications: int,
-           seconds: float, stages: tuple[str, ...] | None = None) -> str:
+           seconds: float, stages: tuple[str, ...] | None = None, version: str | None = None) -> str:
     """The study's header line (date, code version, regions, mean F_k(W)) and its markdown table.
 
     With a subset of ``stages`` the mean F_k(W) covers those stages only (its region is for their count).
@@ -89,14 +100,10 @@ def report(reps: list, truth: dict, rows: list[dict], *, trusts: int, replicates
 
     mean_u, n_u = R.joint_pit_mean(reps, truth, tuple(stages or R.CALIBRATION_STAGES))
     ulo, uhi = R.pit_region(n_u, alpha=0.005)
-    version = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                             text=True, check=False).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "tasks", "edi_recruit", "tests/analyses",
-                            "benchmarks"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+    version = version or code_version()
     lo, hi = rows[0]["region"]
     head = (f"95% CI coverage over {len(reps)} replicates ({trusts} trusts x {replicates}, "
-            f"{applications} applications each), {date.today()}, code {version}"
-            f"{' (uncommitted changes in the tree)' if dirty else ''} "
+            f"{applications} applications each), {date.today()}, code {version} "
             f"({seconds:.0f}s); region for the covering count {lo}..{hi}; "
             f"mean F_k(W) {mean_u:.3f} over {n_u} (region [{ulo:.3f}, {uhi:.3f}])")
     lines = [head,
