@@ -283,3 +283,28 @@ def test_national_outputs_narrow_no_suppressed_trust_cell(national):
             checked += 1
     assert checked > 0
     assert all(not eqs for eqs in equations.values()), "national outputs are not functions of published values"
+
+
+@pytest.mark.slow
+def test_an_existing_cluster_given_by_its_address_runs_the_trusts(harness, tmp_path):
+    """``dask_address`` (``edi-recruit national --dask-address``): the trusts run on a cluster this run did
+    not start (its own scheduler and worker processes), and the national run completes (slow: a second
+    national run; the CI module above covers the LocalCluster path)."""
+    from distributed import Client, LocalCluster
+
+    from edi_recruit.synthetic.national import generate_national
+    from flows.national_evaluation import national_evaluation
+    from tasks.national.store import load_national_run
+
+    summary = generate_national(tmp_path / "trusts", trusts=2, seed=SEED, applications=800, size_sd=0.1)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        worker_pids = {str(pid) for pid in client.run(os.getpid).values()}
+        result = national_evaluation(manifest=str(summary.manifest), national_db=str(tmp_path / "national.duckdb"),
+                                     out_dir=str(tmp_path / "out"), dask_address=cluster.scheduler_address,
+                                     outputs=False)
+    run, tables = load_national_run(tmp_path / "national.duckdb", result["run_id"])
+    runs = tables["trust_runs"]
+    assert run["status"] == "completed" and runs["status"].to_list() == ["completed", "completed"]
+    assert {w.rsplit(":", 1)[1] for w in runs["worker"]} == worker_pids   # that cluster's worker ran them
+    assert run["dask_address"] == cluster.scheduler_address
