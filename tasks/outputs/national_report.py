@@ -19,8 +19,9 @@ import xlsxwriter
 from tasks.core.vocabulary import display_term
 from tasks.outputs.export import neutralise_frame, sheet_names
 from tasks.outputs.report.charts import forest_svg
-from tasks.outputs.report.css import CSS, NEUTRAL, OKABE_ITO
+from tasks.outputs.report.css import NEUTRAL, OKABE_ITO
 from tasks.outputs.report.format import NA, esc, fmt, html_table, ratio
+from tasks.outputs.report.page import document
 
 REPORT_FILE, WORKBOOK_FILE = "national_report.html", "national_workbook.xlsx"
 
@@ -191,35 +192,13 @@ RENDERERS = {"national-trusts": lambda t, run: _trusts(t, run), "national-pooled
 
 def build_national_html(run: dict, tables: dict[str, pl.DataFrame]) -> str:
     """The whole national page (a failing section says so; the rest render)."""
-    nav = "".join(f'<li><a href="#{sid}">{esc(title)}</a></li>' for sid, title in SECTIONS)
-    body = []
-    for i, (sid, title) in enumerate(SECTIONS, start=1):
-        try:
-            content = RENDERERS[sid](tables, run)
-        except Exception as exc:  # noqa: BLE001 - one broken section must not lose the report
-            content = f'<p class="na">Not available (the section could not be drawn: {esc(type(exc).__name__)}).</p>'
-        body.append(f'<section id="{sid}"><h2>{i}. {esc(title)}</h2>{content}</section>')
     as_of = run.get("as_of") or NA
-    return f"""<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>National evaluation of inclusive senior recruitment, {esc(as_of)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header><h1>Inclusive senior recruitment: national evaluation as of {esc(as_of)}</h1>
-<p>National run {esc(run.get('run_id'))}: {esc(fmt(run.get('trusts')))} trusts. Built from each trust's published
-(disclosure-controlled) figures only.</p></header>
-<main>
-<nav aria-label="Contents"><ol>{nav}</ol></nav>
-{''.join(body)}
-</main>
-</body>
-</html>
-"""
+    return document(
+        title=f"National evaluation of inclusive senior recruitment, {as_of}",
+        heading=f"Inclusive senior recruitment: national evaluation as of {as_of}",
+        intro=f"National run {esc(run.get('run_id'))}: {esc(fmt(run.get('trusts')))} trusts. Built from each "
+              "trust's published (disclosure-controlled) figures only.",
+        sections=SECTIONS, render=lambda sid: RENDERERS[sid](tables, run), collapsed_contents=False)
 
 
 def write_national_workbook(tables: dict[str, pl.DataFrame], path: Path, run: dict) -> Path:

@@ -106,3 +106,17 @@ def test_store_round_trip_report_and_workbook(tables, tmp_path):
     assert "CC3 (above 99.8% limit)" in html and "ExtractError: bad file" in html
     assert html.count("<circle") == 3 and html.count("data-limit=") == 5
     assert "pooled_effects" in load_workbook(out["workbook"], read_only=True).sheetnames
+
+
+def test_a_failing_national_section_says_so_and_the_rest_render(tables, monkeypatch, caplog):
+    from tasks.outputs import national_report as nr
+
+    def broken(t, run):
+        raise KeyError("pooled_effects")
+
+    monkeypatch.setitem(nr.RENDERERS, "national-pooled", broken)
+    html = nr.build_national_html({"run_id": "n1", "as_of": "2024-01", "trusts": 4}, tables)
+    pooled = html.split('id="national-pooled"')[1].split("</section>")[0]
+    assert "could not be drawn: KeyError" in pooled
+    assert html.count("<section ") == len(nr.SECTIONS) and "CC3 (above 99.8% limit)" in html
+    assert any("national-pooled" in r.getMessage() for r in caplog.records)   # and the log says which

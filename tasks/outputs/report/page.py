@@ -36,6 +36,7 @@ per programme rule.  Raw model terms appear only in the technical appendix (13).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -69,38 +70,58 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 SECTION_IDS: tuple[str, ...] = tuple(s for s, _ in SECTIONS)
 
 
-def build_html(run_id: str, run: dict, tables: dict[str, pl.DataFrame], policy: dict) -> str:
-    """The whole page: header, contents, and every section in order (a failing section says so and the rest render)."""
-    c = Ctx(tables, run, policy)
-    nav = "".join(f'<li><a href="#{sid}">{esc(title)}</a></li>' for sid, title in SECTIONS)
+def document(*, title: str, heading: str, intro: str, sections: Sequence[tuple[str, str]],
+             render: Callable[[str], str], collapsed_contents: bool = True) -> str:
+    """A whole offline page: header, contents and every section in order, numbered.
+
+    ``render(section_id)`` draws a section's body; a section that raises is logged and says so on
+    the page, and the rest render (one broken section must not lose the report).  ``intro`` is HTML.
+    The page loads nothing: its Content-Security-Policy allows inline styles and data: images only.
+    """
+    nav = "".join(f'<li><a href="#{sid}">{esc(t)}</a></li>' for sid, t in sections)
+    if collapsed_contents:
+        nav = f"<details><summary>Contents ({len(sections)} sections)</summary><ol>{nav}</ol></details>"
+    else:
+        nav = f"<ol>{nav}</ol>"
     body = []
-    for i, (sid, title) in enumerate(SECTIONS, start=1):
+    for i, (sid, section_title) in enumerate(sections, start=1):
         try:
-            content = RENDERERS[sid](c)
-        except Exception as exc:
+            content = render(sid)
+        except Exception as exc:  # noqa: BLE001 - one broken section must not lose the report
             log.exception("report section %s failed", sid)
             content = f'<p class="na">Not available in this run (the section could not be drawn: {esc(type(exc).__name__)}).</p>'
-        body.append(f'<section id="{sid}"><h2>{i}. {esc(title)}</h2>{content}</section>')
-    as_of = run.get("as_of") or NA
+        body.append(f'<section id="{sid}"><h2>{i}. {esc(section_title)}</h2>{content}</section>')
     return f"""<!DOCTYPE html>
 <html lang="en-GB">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>Inclusive senior recruitment evaluation, {esc(as_of)}</title>
+<title>{esc(title)}</title>
 <style>{CSS}</style>
 </head>
 <body>
-<header><h1>Inclusive senior recruitment: evaluation as of {esc(as_of)}</h1>
-<p>Is the programme closing the ethnicity gap at every stage of senior recruitment (bands 8a-VSM)? Official sensitive: disclosure-controlled figures only.</p></header>
+<header><h1>{esc(heading)}</h1>
+<p>{intro}</p></header>
 <main>
-<nav aria-label="Contents"><details><summary>Contents ({len(SECTIONS)} sections)</summary><ol>{nav}</ol></details></nav>
+<nav aria-label="Contents">{nav}</nav>
 {''.join(body)}
 </main>
 </body>
 </html>
 """
+
+
+def build_html(run_id: str, run: dict, tables: dict[str, pl.DataFrame], policy: dict) -> str:
+    """The whole trust page: header, contents, and every section in order (a failing section says so and the rest render)."""
+    c = Ctx(tables, run, policy)
+    as_of = run.get("as_of") or NA
+    return document(
+        title=f"Inclusive senior recruitment evaluation, {as_of}",
+        heading=f"Inclusive senior recruitment: evaluation as of {as_of}",
+        intro="Is the programme closing the ethnicity gap at every stage of senior recruitment (bands 8a-VSM)? "
+              "Official sensitive: disclosure-controlled figures only.",
+        sections=SECTIONS, render=lambda sid: RENDERERS[sid](c))
 
 
 def render_report(db_path: str | Path, run_id: str | None = None, out_path: str | Path | None = None) -> Path:
