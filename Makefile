@@ -7,7 +7,6 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 export DO_NOT_TRACK = 1
 export PREFECT_SERVER_ANALYTICS_ENABLED = false
-export PYTHONDONTWRITEBYTECODE = 1
 
 .PHONY: demo test test-slow test-all install lock bench clean help
 
@@ -20,8 +19,10 @@ help:
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# --no-compile: Python compiles a module the first time it is imported (and caches it), instead of
+	@# pip compiling all ~14,000 installed files up front (about 50 s of a fresh install)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)

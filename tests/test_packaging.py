@@ -63,6 +63,8 @@ def test_the_wheel_holds_every_package_and_data_folder(wheel):
 
 
 def test_demo_runs_from_the_wheel_in_a_fresh_environment(wheel, tmp_path):
+    from edi_recruit.server import stop_local_api
+
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check", "--no-deps",
@@ -77,9 +79,12 @@ def test_demo_runs_from_the_wheel_in_a_fresh_environment(wheel, tmp_path):
                             "print(tasks.__file__); print(flows.__file__); print(edi_recruit.__file__); print(SQL_DIR)"],
                            check=True, capture_output=True, text=True, cwd=tmp_path, env=env).stdout.split()
     assert all(p.startswith(str(site)) for p in where), where
-    run = subprocess.run([str(venv / "bin" / "edi-recruit"), "demo", "--workdir", str(tmp_path / "demo"),
-                          "--applications", "1500"],   # a small trust: this checks packaging, not statistics (CI time)
-                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
+    try:
+        run = subprocess.run([str(venv / "bin" / "edi-recruit"), "demo", "--workdir", str(tmp_path / "demo"),
+                              "--applications", "1500"],   # a small trust: this checks packaging, not statistics (CI time)
+                             capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
+    finally:
+        stop_local_api(tmp_path / "prefect")   # not left idling (and using CPU) for half an hour
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     out = tmp_path / "demo" / "out"
     assert list(out.glob("*/report.html")), run.stdout[-2000:]

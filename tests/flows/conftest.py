@@ -15,7 +15,14 @@ def harness(tmp_path_factory):
     from edi_recruit.server import ensure_local_api, stop_local_api
 
     home = tmp_path_factory.mktemp("flow_prefect")
-    url, auth = ensure_local_api(home)
+    # this server lives for the module (stopped below) and nothing renews its lease while in-process
+    # flows run, so not the 90 s idle limit tests/conftest.py sets for servers that CLI runs start
+    mp = pytest.MonkeyPatch()
+    mp.setenv("EDI_RECRUIT_API_IDLE_SECONDS", "3600")
+    try:
+        url, auth = ensure_local_api(home)
+    finally:
+        mp.undo()
     try:
         with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_API_AUTH_STRING: auth}):
             yield url
