@@ -13,9 +13,6 @@ import pytest
 
 os.environ.setdefault("EDI_RECRUIT_PSEUDONYM_KEY", "test-key-not-secret")
 os.environ.setdefault("EDI_RECRUIT_QUIET", "1")
-# a local Prefect API that a test's CLI run started stops after 90 s without a CLI (the shortest the
-# server allows), not the default half hour: idle servers left behind by finished tests took CPU from the rest
-os.environ.setdefault("EDI_RECRUIT_API_IDLE_SECONDS", "90")
 from edi_recruit import settings as _settings  # noqa: E402,F401  (telemetry off)
 
 AS_OF = "2024-01"

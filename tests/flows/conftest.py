@@ -16,7 +16,7 @@ def harness(tmp_path_factory):
 
     home = tmp_path_factory.mktemp("flow_prefect")
     # this server lives for the module (stopped below) and nothing renews its lease while in-process
-    # flows run, so not the 90 s idle limit tests/conftest.py sets for servers that CLI runs start
+    # flows run: an idle limit shorter than the module (EDI_RECRUIT_API_IDLE_SECONDS) must not stop it
     mp = pytest.MonkeyPatch()
     mp.setenv("EDI_RECRUIT_API_IDLE_SECONDS", "3600")
     try:
