@@ -19,10 +19,10 @@ help:
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	@# --no-compile: Python compiles a module the first time it is imported (and caches it), instead of
-	@# pip compiling all ~14,000 installed files up front (about 50 s of a fresh install)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile --no-deps -e .
+	@# pip byte-compiles what it installs: where PYTHONDONTWRITEBYTECODE is set (as on our machines) Python
+	@# never caches what it compiles, so `--no-compile` made every test process compile prefect & co. again
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
