@@ -83,6 +83,9 @@ def test_verdict_follows_the_ci_of_the_change_only():
     assert verdict_of(Estimate(1.3, 1.03, 1.62), higher_is_better=True) == BETTER
     assert verdict_of(Estimate(1.3, 1.03, 1.62), higher_is_better=False) == WORSE
     assert verdict_of(Estimate(0.68, 0.43, 1.09), higher_is_better=False) == NO_CHANGE
+    # a difference (e.g. the interview-score gap) has no change at 0, not 1
+    assert verdict_of(Estimate(0.05, 0.01, 0.09), higher_is_better=True, no_change=0.0) == BETTER
+    assert verdict_of(Estimate(-0.02, -0.05, 0.01), higher_is_better=True, no_change=0.0) == NO_CHANGE
     assert verdict_of(Estimate(0.5, 0.3, 0.9), higher_is_better=False) == BETTER
     assert verdict_of(Estimate(None), higher_is_better=True) == NOT_ESTIMATED
 

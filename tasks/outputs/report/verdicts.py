@@ -124,12 +124,13 @@ class VerdictRow:
     notes: list[str] = field(default_factory=list)
 
 
-def verdict_of(change: Estimate, *, higher_is_better: bool) -> str:
-    """better / worse when the CI of the change (a ratio) excludes 1, otherwise no detectable change."""
+def verdict_of(change: Estimate, *, higher_is_better: bool, no_change: float = 1.0) -> str:
+    """better / worse when the CI of the change excludes ``no_change`` (1 for a ratio, 0 for a
+    difference), otherwise no detectable change."""
     if change.lo is None or change.hi is None:
         return NOT_ESTIMATED
-    if change.lo > 1 or change.hi < 1:
-        return BETTER if (change.lo > 1) == higher_is_better else WORSE
+    if change.lo > no_change or change.hi < no_change:
+        return BETTER if (change.lo > no_change) == higher_is_better else WORSE
     return NO_CHANGE
 
 
@@ -263,15 +264,6 @@ def stage_rows(c: Ctx) -> list[VerdictRow]:
     return rows
 
 
-def verdict_of_difference(change: Estimate, *, higher_is_better: bool) -> str:
-    """better / worse when the CI of a change measured as a difference excludes 0, otherwise no detectable change."""
-    if change.lo is None or change.hi is None:
-        return NOT_ESTIMATED
-    if change.lo > 0 or change.hi < 0:
-        return BETTER if (change.lo > 0) == higher_is_better else WORSE
-    return NO_CHANGE
-
-
 def _points(r: dict | None) -> Estimate:
     """A published score-effect row (normalised score, 0-1) as points out of 100."""
     if r is None:
@@ -300,7 +292,7 @@ def _interview_row(c: Ctx) -> VerdictRow:
     row.before = _points(first(contrast_term(TERM_POST_PROGRAMME, 0)))
     row.after = _points(first(contrast_term(TERM_POST_PROGRAMME, 1)))
     row.change = _points(first(interaction(TERM_BME, TERM_POST_PROGRAMME)))
-    row.verdict = verdict_of_difference(row.change, higher_is_better=True)
+    row.verdict = verdict_of(row.change, higher_is_better=True, no_change=0.0)
     if row.verdict == NO_CHANGE and row.change.std_error:
         mdd = (Z95 + Z80) * row.change.std_error
         row.power_note = f"The smallest change these data could detect at 80% power is {mdd:.1f} points."
