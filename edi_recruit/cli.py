@@ -108,6 +108,9 @@ def _add_validate(sub, defaults) -> None:
     v.add_argument("--db", required=True, help="DuckDB warehouse file (after `edi-recruit ingest`)")
     v.add_argument("--as-of", type=_month, required=True, help="month being evaluated, YYYY-MM")
     v.add_argument("--out", default="out", help="folder for run outputs (Data Docs, results parquet)")
+    v.add_argument("--mapping", action="append",
+                   help="column-mapping YAML the ingest used (repeatable; default: every file in mappings/); "
+                        "the unmapped-columns check reads exactly these")
     v.add_argument("--run-id", help="run id (default: validate-<UTC timestamp>)")
     v.add_argument("--unknown-ethnicity-threshold", type=float, default=0.10,
                    help="warn when more than this share of ethnicity is not stated (default 0.10)")

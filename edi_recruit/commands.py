@@ -128,7 +128,8 @@ def cmd_validate(args) -> int:
     try:
         outcome = validate(args.db, run_id, as_of=args.as_of, out_dir=args.out,
                            unknown_ethnicity_threshold=args.unknown_ethnicity_threshold,
-                           drift_threshold=args.drift_threshold)
+                           drift_threshold=args.drift_threshold,
+                           mapping_paths=[Path(m) for m in args.mapping] if args.mapping else None)
     except ValidationCritical as exc:
         raise CliError(str(exc)) from None
     print_summary(outcome)

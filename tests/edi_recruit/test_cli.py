@@ -79,6 +79,27 @@ def test_bad_input_is_one_clear_line(argv, expected, tmp_path):
     assert expected in lines[0]
 
 
+@pytest.mark.parametrize("mapping_args, expected", [
+    ([], None),
+    (["--mapping", "my_trac.yaml", "--mapping", "esr.yaml"], ["my_trac.yaml", "esr.yaml"]),
+])
+def test_validate_checks_headers_against_the_mappings_it_is_given(mapping_args, expected, tmp_path, monkeypatch):
+    """`validate --mapping` passes the ingest's mappings to the gate (its unmapped-columns check reads exactly
+    those; tests/validation/test_gate.py checks the gate itself); without it the gate reads mappings/."""
+    import tasks.marts
+    import tasks.validation.gate as gate
+
+    seen = {}
+    monkeypatch.setattr(gate, "validate", lambda db, run_id, **kw: seen.update(kw) or "outcome")
+    monkeypatch.setattr(gate, "print_summary", lambda outcome: None)
+    monkeypatch.setattr(tasks.marts, "build_marts", lambda db, start: None)
+    db = tmp_path / "edi.duckdb"
+    db.touch()
+    assert main(["validate", "--db", str(db), "--as-of", "2024-01", "--out", str(tmp_path), *mapping_args]) == 0
+    paths = seen["mapping_paths"]
+    assert (None if paths is None else [p.name for p in paths]) == expected
+
+
 def test_cli_and_flow_record_the_same_parameters(tmp_path):
     """`edi-recruit run` options and the monthly flow's parameters resolve to one configuration."""
     from edi_recruit.commands import config_from_args
