@@ -40,7 +40,8 @@ def _clock():
 def protect_all(results: dict, policy) -> dict:
     """The publish step's disclosure control on in-memory result tables (no warehouse I/O)."""
     from tasks.privacy.disclosure import protect_table
-    from tasks.privacy.disclosure.linked import plan_suppression, published_rows
+    from tasks.privacy.disclosure.linked import plan_suppression
+    from tasks.privacy.disclosure.relations import published_rows
 
     w0, c0 = _clock()
     frames = {n: published_rows(n, df, policy) for n, df in results.items() if n not in policy.restricted_tables}

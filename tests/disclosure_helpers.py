@@ -141,7 +141,7 @@ def attack(published: dict[str, pl.DataFrame], results: dict[str, pl.DataFrame] 
     """Feasible interval of every suppressed cell, from one LP over every published table at once.
 
     Variables: every count cell of every published table and every hidden cell of the relations;
-    constraints: every relation of :func:`tasks.privacy.disclosure.linked.build_problem` (the
+    constraints: every relation of :func:`tasks.privacy.disclosure.relations.build_problem` (the
     tables' margins, stage order, groupings and identities between tables), each shown cell within
     its rounding interval, everything >= 0.  Returns {cell: (low, high)} for suppressed cells.
 
@@ -149,7 +149,7 @@ def attack(published: dict[str, pl.DataFrame], results: dict[str, pl.DataFrame] 
     who knew every shown cell EXACTLY is contained in the real reader's, so a cell wide enough
     there is wide enough; only the others get the full LP (one connected component at a time).
     """
-    from tasks.privacy.disclosure.linked import build_problem, published_rows
+    from tasks.privacy.disclosure.relations import build_problem, published_rows
 
     frames = published_frames(published)
     prob = build_problem(frames, POLICY)

@@ -24,7 +24,7 @@ import pytest
 from disclosure_helpers import POLICY, attack, build_run, published_frames
 
 from tasks.privacy.disclosure import protect_table
-from tasks.privacy.disclosure.linked import build_problem, cell_values, check_relations, published_rows
+from tasks.privacy.disclosure.relations import build_problem, cell_values, check_relations, published_rows
 
 WIDTH = POLICY.min_range
 REF_RX = re.compile(r"(?:VAC|APP|CAN|ESR|NHSJ)[-/ ]?\d{4,}|NHSJ/\d{4}/\d{3,}")

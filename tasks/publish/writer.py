@@ -34,7 +34,8 @@ import duckdb
 import polars as pl
 
 from tasks.privacy.disclosure import DEFAULT_POLICY_PATH, Policy, load_policy, protect_table
-from tasks.privacy.disclosure.linked import plan_suppression, published_rows
+from tasks.privacy.disclosure.linked import plan_suppression
+from tasks.privacy.disclosure.relations import published_rows
 from tasks.warehouse.sql import Fragment, query, run_sql
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Linked-table suppression (tasks/privacy/disclosure/linked.py) on small hand-made tables."""
+"""Linked-table suppression (tasks/privacy/disclosure/linked.py, relations.py, feasible.py) on hand-made tables."""
 from __future__ import annotations
 
 import random
@@ -8,14 +8,9 @@ import pytest
 from scipy.optimize import linprog
 
 from tasks.privacy.disclosure import load_policy, protect_table
-from tasks.privacy.disclosure.linked import (
-    build_problem,
-    cell_values,
-    check_relations,
-    feasible_intervals,
-    plan_suppression,
-    shown_interval,
-)
+from tasks.privacy.disclosure.feasible import feasible_intervals, shown_interval
+from tasks.privacy.disclosure.linked import plan_suppression
+from tasks.privacy.disclosure.relations import build_problem, cell_values, check_relations
 
 POLICY = load_policy()
 
@@ -141,7 +136,7 @@ def test_declined_unknown_candidates_keep_the_wres_adverse_impact_relation(caplo
     label = "wres_vs_adverse_impact: n Unknown"
     assert label in prob.labels
     vals = cell_values(t, prob)
-    with caplog.at_level("WARNING", logger="tasks.privacy.disclosure.linked"):
+    with caplog.at_level("WARNING", logger="tasks.privacy.disclosure.relations"):
         kept = check_relations(prob, vals)
     assert label in kept.labels and "does not hold" not in caplog.text
     # the declined Unknown are a hidden (unpublished) count: 2, not shown anywhere

@@ -24,6 +24,10 @@ package implements docs/methods.md section 5:
 ``secondary``   complementary suppression and its linear-programming audit
 ``tables``      :func:`protect_table`: column roles, cases, the report, ratios
                 recomputed from the shown counts
+``relations``   the linked problem: every published count cell of a run and
+                the relations between them
+                (:func:`~tasks.privacy.disclosure.relations.build_problem`)
+``feasible``    the attacker's feasible intervals (linear programs) over them
 ``linked``      one suppression decision over every published table of a run
                 (:func:`~tasks.privacy.disclosure.linked.plan_suppression`);
                 docs/disclosure.md
