@@ -3,8 +3,10 @@
 ==================== ==============================================================
 module               owns
 ==================== ==============================================================
-``analysis``         ``analyse(ctx)``: document frames, stratification, the adjusted
-                     BME comparison, the five result tables
+``analysis``         ``analyse(ctx)``: per source, the NLP and topic model, then the
+                     five result tables; reuse of an unchanged run
+``tables``           rows of the result tables: document frames, stratification,
+                     the adjusted BME comparison, BH q-values, schemas
 ``topics``           lemmatisation, NMF/LDA topic models, coherence, themes
 ``sentiment``        sentence sentiment with the recruitment lexicon
 ==================== ==============================================================

@@ -15,7 +15,7 @@ Returns, per trust, the candidate frame of the interview-score models
 (``interview_scores.prepare`` on the score rows, with the funnel features)
 and one row per assessment with ``sentiment`` = the share of its sentences
 that the generator drew positive (the planted tone, measured without error)
-and the covariates of ``tasks.analyses.text.analysis.bme_effects``.
+and the covariates of ``tasks.analyses.text.tables.bme_effects``.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ Estimators (cheap fits, about 50 ms a trust including the draws):
   t(G-1)); the ``bme`` p-value.  The primary mixed model costs ~0.15 s a
   fit, too much for 420 in CI: its null rate is the 20-trust fast test and the
   420-trust slow test in test_scores_recovery.py.
-* tone: ``tasks.analyses.text.analysis.bme_effects``, fully adjusted (offered,
+* tone: ``tasks.analyses.text.tables.bme_effects``, fully adjusted (offered,
   normalised score, band; vacancy-clustered), on each assessment's planted
   share of positive sentences.  This tests the tone comparison's inference
   on the generator's structure (documents nested in vacancies, tone driven by
@@ -40,7 +40,7 @@ from in_process import score_and_tone_frames
 from scipy import stats
 
 from tasks.analyses.scores_and_triangulation import interview_scores as isc
-from tasks.analyses.text.analysis import ADJ_FULL, bme_effects
+from tasks.analyses.text.tables import ADJ_FULL, bme_effects
 from tasks.core.vocabulary import STAGE_ASSESSMENT_TONE, STAGE_INTERVIEW_SCORE, TERM_BME
 
 REPLICATES = 420

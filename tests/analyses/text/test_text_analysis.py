@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from tasks.analyses.text.analysis import ADJ_FULL, ADJ_NONE, bme_effects, text_qvalues
+from tasks.analyses.text.tables import ADJ_FULL, ADJ_NONE, bme_effects, text_qvalues
 from tasks.core.vocabulary import (
     REDACTION_PLACEHOLDERS,
     STAGE_ASSESSMENT_TONE,
@@ -92,7 +92,7 @@ def _frames_from_extracts(extracts):
 
 
 def _tone_effect(extracts) -> dict:
-    from tasks.analyses.text.analysis import document_frame
+    from tasks.analyses.text.tables import document_frame
     from tasks.analyses.text.sentiment import document_sentiment, split_sentences
 
     texts, apps, scores = _frames_from_extracts(extracts)
