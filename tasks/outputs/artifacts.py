@@ -3,7 +3,7 @@
 The builders here are pure functions over polars frames read from
 ``published.<name>`` through :mod:`tasks.outputs.published` (disclosure-controlled;
 they carry pseudonymous codes and aggregate figures only, never personal data).
-Stages, terms, models and bands are shown in words (:mod:`tasks.core.vocabulary` display helpers),
+Stages, terms, models and bands are shown in words (:mod:`tasks.core.display` helpers),
 stages in funnel order; raw model names stay in the report's technical appendix and the exports.
 A browser blocks ``file://`` links from the Prefect UI (an http page), so the links artifact links
 over http to the outputs server beside the Prefect server (:mod:`edi_recruit.outputs_server`, started by
@@ -33,6 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tasks.core.display import display_band, display_model, display_stage, display_term
 from tasks.core.vocabulary import (
     ANALYSIS_MAIN,
     CONTRAST_PREFIX,
@@ -45,10 +46,6 @@ from tasks.core.vocabulary import (
     TERM_POST_PROGRAMME,
     TOTAL_LABEL,
     contrast_terms,
-    display_band,
-    display_model,
-    display_stage,
-    display_term,
 )
 from tasks.outputs import published
 from tasks.outputs.report.format import cols

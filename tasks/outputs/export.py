@@ -37,7 +37,7 @@ import polars as pl
 import xlsxwriter
 
 from tasks.core.config import trust_label
-from tasks.core.vocabulary import display_stage, display_term
+from tasks.core.display import display_stage, display_term
 from tasks.outputs import dictionary
 from tasks.outputs.published import load_run
 

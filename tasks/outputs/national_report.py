@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from tasks.core.vocabulary import display_term
+from tasks.core.display import display_term
 from tasks.outputs.export import neutralise_frame, sheet_names
 from tasks.outputs.report.charts import forest_svg
 from tasks.outputs.report.css import NEUTRAL, OKABE_ITO

@@ -19,34 +19,6 @@ def test_contrast_terms_feature_by_feature_each_level_in_order():
     assert all(t.startswith(V.CONTRAST_PREFIX) for t in V.contrast_terms((V.TERM_DIVERSE_PANEL,)))
 
 
-# ---- display vocabulary: the words a reader sees -------------------------------------------------
-def test_every_stage_and_binary_term_has_display_words_without_model_syntax():
-    for stage in V.FUNNEL_STAGES:
-        words = V.display_stage(stage)
-        assert words != stage and "_" not in words, stage
-    for term in V.BINARY_TERMS + V.INTERACTION_TERMS + (V.TERM_LEVEL_CHANGE, V.TERM_SLOPE_CHANGE):
-        words = V.display_term(term)
-        assert words != term and not any(ch in words for ch in "_@=:"), (term, words)
-
-
-def test_contrast_and_interaction_words_follow_feature_and_level():
-    assert V.display_term(V.contrast_term(V.TERM_LETTER_TO_CEO, 1)) == "BME vs White, with a letter to the CEO"
-    assert V.display_term(V.contrast_term(V.TERM_DIVERSE_PANEL, 0)) == "BME vs White, without a diverse panel"
-    assert V.display_term(V.contrast_term(V.TERM_POST_PROGRAMME, 0)) == "BME vs White, before the programme"
-    assert V.display_term(V.TERM_BME_X_LETTER) == "Change in the BME vs White gap with a letter to the CEO"
-    assert V.display_term(V.band_term("8b")) == "Band 8b (vs 8a)"
-    assert V.display_term("unheard_of") == "unheard of"
-
-
-def test_nhs_codes_groups_and_bands_in_words():
-    assert V.display_ethnic_code("A") == "A (White - British)"
-    assert V.display_ethnic_code("aa") == "AA (a local code within A: White - British)"
-    assert V.display_ethnic_code("99") == "99 (Not known)"
-    assert V.display_ethnic_code("CP") == "CP (a local code within C: White - Any other White background)"
-    assert V.display_group(V.WRES_UNKNOWN) == "Ethnicity not known"
-    assert V.display_band("VSM") == "Very senior managers (VSM)" and V.display_band("8a") == "Band 8a"
-
-
 def test_wres_year_runs_april_to_march_and_matches_the_national_year_it_ends_in():
     assert V.financial_year(2023, 3) == "2022/23" and V.financial_year(2023, 4) == "2023/24"
     assert V.financial_year(1999, 12) == "1999/00"

@@ -16,7 +16,7 @@ import pytest
 from fake_warehouse import build_fake_warehouse, fake_results
 from python_calamine import CalamineWorkbook
 
-from tasks.core.vocabulary import display_stage, display_term
+from tasks.core.display import display_stage, display_term
 from tasks.outputs import dictionary
 from tasks.outputs.export import (
     DICTIONARY_SHEET,

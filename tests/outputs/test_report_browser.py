@@ -32,7 +32,8 @@ from browser_helpers import (
 from fake_warehouse import build_fake_warehouse
 from report_helpers import complete_results
 
-from tasks.core.vocabulary import FIRST_SCREEN_STAGES, TERM_DIVERSE_PANEL, TERM_LETTER_TO_CEO
+from tasks.core.display import FIRST_SCREEN_STAGES
+from tasks.core.vocabulary import TERM_DIVERSE_PANEL, TERM_LETTER_TO_CEO
 from tasks.outputs.report.page import SECTION_IDS, render_report
 from tasks.outputs.report.verdicts import VERDICTS
 

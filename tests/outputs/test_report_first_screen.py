@@ -7,9 +7,9 @@ import re
 import polars as pl
 import pytest
 
+from tasks.core.display import FIRST_SCREEN_STAGES
 from tasks.core.vocabulary import (
     ANALYSIS_MAIN,
-    FIRST_SCREEN_STAGES,
     NATIONAL_SCOPE,
     TERM_BME,
     TERM_DIVERSE_PANEL,

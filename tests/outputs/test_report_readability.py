@@ -9,8 +9,8 @@ import pytest
 from fake_warehouse import build_fake_warehouse
 from report_helpers import complete_results
 
+from tasks.core.display import STAGE_DISPLAY
 from tasks.core.vocabulary import (
-    STAGE_DISPLAY,
     TERM_DIVERSE_PANEL,
     TERM_LETTER_TO_CEO,
     WRES_BME,

@@ -5,6 +5,7 @@ import re
 
 import polars as pl
 
+from tasks.core.display import display_term
 from tasks.core.vocabulary import (
     ANALYSIS_MAIN,
     CONTRAST_LEVELS,
@@ -15,7 +16,6 @@ from tasks.core.vocabulary import (
     TERM_LETTER_TO_CEO,
     TERM_POST_PROGRAMME,
     contrast_term,
-    display_term,
     interaction,
 )
 from tasks.outputs import artifacts

@@ -111,7 +111,7 @@ def html_table(df: pl.DataFrame, columns: Iterable[str] | None = None, max_rows:
 
     ``ratio_ci``: ci_low / ci_high are bounds of a ratio (default: when the frame has a ratio column);
     ``headers``: words shown instead of column names; ``display``: column -> function giving the words
-    for its values (e.g. :func:`tasks.core.vocabulary.display_term`).
+    for its values (e.g. :func:`tasks.core.display.display_term`).
     """
     columns = [c for c in (columns or df.columns) if c in df.columns and c != "run_id"]
     if ratio_ci is None:

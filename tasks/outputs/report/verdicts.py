@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from tasks.core.display import FIRST_SCREEN_STAGES, INTERVIEW_GAP_ALL_PERIODS, INTERVIEW_GAP_MEASURE, PROGRAMME_RULES
 from tasks.core.vocabulary import (
     ANALYSIS_MAIN,
     FIRST_SCREEN_APPLYING,
@@ -27,11 +28,7 @@ from tasks.core.vocabulary import (
     FIRST_SCREEN_INTERVIEW,
     FIRST_SCREEN_OFFER,
     FIRST_SCREEN_SHORTLISTING,
-    FIRST_SCREEN_STAGES,
-    INTERVIEW_GAP_ALL_PERIODS,
-    INTERVIEW_GAP_MEASURE,
     NATIONAL_SCOPE,
-    PROGRAMME_RULES,
     STAGE_APPLY_WORKFORCE,
     STAGE_INTERVIEW_SCORE,
     STAGE_OFFER,

@@ -6,11 +6,11 @@ verdict row per funnel stage (``tr[data-stage]``) and one per programme rule
 (``tr[data-rule]``), each with the before and after figures and their 95% CIs,
 the change with its CI, the verdict word (``data-verdict``) and, where the
 change could not have been detected, the power sentence.  Words come from
-:mod:`tasks.core.vocabulary`; no model term is printed.
+:mod:`tasks.core.display`; no model term is printed.
 """
 from __future__ import annotations
 
-from tasks.core.vocabulary import INTERVIEW_GAP_CHANGE, PROGRAMME_RULE_MEANING
+from tasks.core.display import INTERVIEW_GAP_CHANGE, PROGRAMME_RULE_MEANING
 from tasks.outputs.report.format import NA, esc, ratio
 from tasks.outputs.report.sections.base import Ctx
 from tasks.outputs.report.verdicts import (

@@ -2,7 +2,7 @@
 
 Reads published funnel_counts, odds_ratios, wres_indicator2, national_reference
 and adverse_impact (docs/methods.md section 1, Recruitment funnel).  Every model term is built
-with the helpers of :mod:`tasks.core.vocabulary` and shown in words (``display_term``,
+with the helpers of :mod:`tasks.core.vocabulary` and shown in words by :mod:`tasks.core.display` (``display_term``,
 ``display_stage``, ``display_group``); raw names appear only in the technical appendix.
 Each ethnic group has one colour (:func:`tasks.outputs.report.css.group_colour`).
 """
@@ -10,6 +10,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from tasks.core.display import (
+    display_band,
+    display_ethnic_code,
+    display_group,
+    display_period,
+    display_stage,
+    display_term,
+)
 from tasks.core.vocabulary import (
     INTERACTION_TERMS,
     TERM_BME,
@@ -18,12 +26,6 @@ from tasks.core.vocabulary import (
     TOTAL_LABEL,
     WRES_GROUPS,
     contrast_terms,
-    display_band,
-    display_ethnic_code,
-    display_group,
-    display_period,
-    display_stage,
-    display_term,
 )
 from tasks.outputs.report.charts import bars_svg, forest_svg, legend
 from tasks.outputs.report.css import NEUTRAL, group_colour

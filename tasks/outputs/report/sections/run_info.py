@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from tasks.core.vocabulary import ETHNIC_CATEGORIES, STATUS_DATES_ABSENT, STATUS_DATES_PARTIAL, display_group
+from tasks.core.display import display_group
+from tasks.core.vocabulary import ETHNIC_CATEGORIES, STATUS_DATES_ABSENT, STATUS_DATES_PARTIAL
 from tasks.outputs.report.format import NA, cols, esc, html_table, not_available
 from tasks.outputs.report.sections.base import Ctx
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from tasks.core.display import display_band, display_group, display_period, display_term
 from tasks.core.vocabulary import (
     TERM_INTERCEPT,
     TERM_LEVEL_CHANGE,
     TERM_PRE_SLOPE,
     TERM_SLOPE_CHANGE,
-    display_band,
-    display_group,
-    display_period,
-    display_term,
 )
 from tasks.outputs.report.charts import bars_svg, forest_svg, legend, lines_svg
 from tasks.outputs.report.css import NEUTRAL, group_colour

@@ -5,13 +5,14 @@ Reads published wres_indicator2, odds_ratios, score_effects, national_reference
 programme_impact, representation and validation (whichever exist).  Never
 computes a new statistic from data: every number is a published one, formatted
 (the first screen's changes and power are simple functions of published intervals).
-Words come from :mod:`tasks.core.vocabulary`; no model term is printed.
+Words come from :mod:`tasks.core.display`; no model term is printed.
 """
 from __future__ import annotations
 
 import polars as pl
 
-from tasks.core.vocabulary import TERM_LEVEL_CHANGE, display_ethnic_code, display_group, display_stage
+from tasks.core.display import display_ethnic_code, display_group, display_stage
+from tasks.core.vocabulary import TERM_LEVEL_CHANGE
 from tasks.outputs.report.format import ci_text, cols, esc, num, pct, ratio
 from tasks.outputs.report.sections.base import Ctx
 from tasks.outputs.report.sections.first_screen import first_screen

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from tasks.core.vocabulary import TERM_BME, WRES_GROUPS, display_group, display_term
+from tasks.core.display import display_group, display_term
+from tasks.core.vocabulary import TERM_BME, WRES_GROUPS
 from tasks.core.vocabulary import TEXT_QUARTER_VARIABLE as QUARTER_VARIABLE
 from tasks.outputs.report.charts import bars_svg, forest_svg, legend, lines_svg
 from tasks.outputs.report.css import NEUTRAL, group_colour
