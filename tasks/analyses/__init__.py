@@ -18,16 +18,18 @@ from typing import Callable
 
 import polars as pl
 
-from tasks.analyses import funnel_counts
-from tasks.analyses.funnel_statistics import analysis as funnel_statistics
-from tasks.analyses.scores_and_triangulation import analysis as scores_and_triangulation
-from tasks.analyses.text import analysis as text
+# each analysis's function is imported by its own name: binding a subpackage's ``analysis`` module to the
+# subpackage's name here would hide the subpackage (``tasks.analyses.text`` would be the module)
+from tasks.analyses.funnel_counts import analyse as _funnel_counts
+from tasks.analyses.funnel_statistics.analysis import analyse as _funnel_statistics
+from tasks.analyses.scores_and_triangulation.analysis import analyse as _scores_and_triangulation
+from tasks.analyses.text.analysis import analyse as _text
 
 Analysis = Callable[..., dict[str, pl.DataFrame]]
 
 ANALYSES: dict[str, Analysis] = {
-    "funnel_counts": funnel_counts.analyse,
-    "funnel_statistics": funnel_statistics.analyse,
-    "text": text.analyse,
-    "scores_and_triangulation": scores_and_triangulation.analyse,
+    "funnel_counts": _funnel_counts,
+    "funnel_statistics": _funnel_statistics,
+    "text": _text,
+    "scores_and_triangulation": _scores_and_triangulation,
 }
