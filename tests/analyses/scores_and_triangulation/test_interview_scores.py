@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from tasks.analyses.scores_and_triangulation import interview_scores as isc
+from tasks.analyses.scores_and_triangulation import score_models as scm
 from tasks.core.vocabulary import (
     MODEL_LINEAR,
     MODEL_MIXED_LINEAR,
@@ -159,7 +160,7 @@ def test_scoring_rate_impact_ratio_hand_count():
 
 def test_ethnicity_match_expression():
     df = pl.DataFrame({"c": [WRES_BME, WRES_BME, WRES_WHITE, WRES_UNKNOWN], "m": [WRES_BME, WRES_WHITE, WRES_WHITE, WRES_BME]})
-    got = df.select(isc.ethnicity_match(pl.col("c"), pl.col("m")).alias("x"))["x"].to_list()
+    got = df.select(scm.ethnicity_match(pl.col("c"), pl.col("m")).alias("x"))["x"].to_list()
     assert got == [1, 0, 1, None]
 
 
@@ -242,7 +243,7 @@ def test_null_bme_gap_rarely_significant_over_20_seeds():
     for seed in range(20):
         sheets, funnel = simulate(100 + seed, bme_gap=0.0, n_vac=30, per_vac=6)
         _, cands = isc.prepare(sheets, funnel)
-        r = _term(isc.fit_mixed_gap(cands), MODEL_MIXED_LINEAR, TERM_BME)
+        r = _term(scm.fit_mixed_gap(cands), MODEL_MIXED_LINEAR, TERM_BME)
         sig += r["p_value"] < 0.05
         covered += r["ci_low"] <= 0 <= r["ci_high"]
     # nominal 5%: 3 or more of 20 would be P ~ 0.08 under a correct test; allow 4
@@ -254,7 +255,7 @@ def test_planted_ethnicity_match_recovered_by_homophily_model():
     rows = []
     for seed in MATCH_SEEDS:
         sheets, funnel = simulate(seed, bme_gap=-0.03, match=0.04, n_vac=80)
-        r = isc.fit_homophily(isc.prepare(sheets, funnel)[0]).row(0, named=True)
+        r = scm.fit_homophily(isc.prepare(sheets, funnel)[0]).row(0, named=True)
         assert r["term"] == TERM_ETHNICITY_MATCH and r["primary"]
         rows.append(r)
     assert not recovery_misses(rows, 0.04, "ethnicity_match"), rows
@@ -265,7 +266,7 @@ def test_null_ethnicity_match_ci_covers_zero_on_most_seeds():
     covered = 0
     for seed in range(12):
         sheets0, funnel0 = simulate(300 + seed, match=0.0, n_vac=40, per_vac=6)
-        r0 = isc.fit_homophily(isc.prepare(sheets0, funnel0)[0]).row(0, named=True)
+        r0 = scm.fit_homophily(isc.prepare(sheets0, funnel0)[0]).row(0, named=True)
         covered += r0["ci_low"] <= 0.0 <= r0["ci_high"]
     assert covered >= 9, covered  # nominal 95%: 9+ of 12 has probability > 0.99
 
@@ -298,7 +299,7 @@ def _two_period_candidates(gap_pre: float, gap_post: float) -> pl.DataFrame:
 def test_score_gap_before_and_after_the_programme_hand_computed():
     from tasks.core.vocabulary import TERM_POST_PROGRAMME, contrast_term, interaction
 
-    out = isc.fit_programme_gap(_two_period_candidates(-0.05, -0.01))
+    out = scm.fit_programme_gap(_two_period_candidates(-0.05, -0.01))
     r = {row["term"]: row for row in out.iter_rows(named=True)}
     pre, post = r[contrast_term(TERM_POST_PROGRAMME, 0)], r[contrast_term(TERM_POST_PROGRAMME, 1)]
     change = r[interaction(TERM_BME, TERM_POST_PROGRAMME)]
@@ -314,12 +315,12 @@ def test_score_gap_before_and_after_the_programme_hand_computed():
     z = 1.959963984540054
     assert change["ci_low"] == pytest.approx(0.04 - z * change["std_error"])
     assert pre["ci_high"] < 0 and post["ci_low"] < 0 < post["ci_high"]
-    assert set(out["model"]) == {MODEL_MIXED_LINEAR} and set(out["specification"]) == {isc.SPEC_PROGRAMME}
+    assert set(out["model"]) == {MODEL_MIXED_LINEAR} and set(out["specification"]) == {scm.SPEC_PROGRAMME}
     assert not out["primary"].any()  # the primary bme row stays the all-periods gap
 
 
 def test_score_gap_by_period_needs_both_groups_in_both_periods():
     only_white_after = _two_period_candidates(-0.05, -0.01).filter(
         ~((pl.col("post_programme") == 1) & (pl.col("bme") == 1)))
-    assert isc.fit_programme_gap(only_white_after).height == 0
-    assert isc.fit_programme_gap(_two_period_candidates(-0.05, -0.01).drop("post_programme")).height == 0
+    assert scm.fit_programme_gap(only_white_after).height == 0
+    assert scm.fit_programme_gap(_two_period_candidates(-0.05, -0.01).drop("post_programme")).height == 0

@@ -29,6 +29,7 @@ from scipy import stats
 
 import edi_recruit.synthetic.generator as generate
 from tasks.analyses.scores_and_triangulation import interview_scores as isc
+from tasks.analyses.scores_and_triangulation import score_models as scm
 from tasks.analyses.scores_and_triangulation import programme_impact as pi
 from tasks.core.months import parse_month
 from tasks.core.paths import MAPPINGS_DIR
@@ -143,7 +144,7 @@ def _gap_fit(tmp: Path, seed: int, applications: int, **terms) -> dict:
     generate.generate_trust(d, seed=seed, applications=applications, effects=_effects(**terms))
     sheets, funnel = extract_frames(d)
     _, cands = isc.prepare(sheets, funnel)
-    return _row(isc.fit_mixed_gap(cands), term=TERM_BME)
+    return _row(scm.fit_mixed_gap(cands), term=TERM_BME)
 
 
 GAP_SEEDS = (3, 4, 5, 6, 7)  # fixed in advance
@@ -174,7 +175,7 @@ def _drawn_gap_fit(seed: int, applications: int, **terms) -> dict:
     from in_process import score_and_tone_frames
 
     cands, _ = score_and_tone_frames(seed, applications, _effects(**terms))
-    return _row(isc.fit_mixed_gap(cands), term=TERM_BME)
+    return _row(scm.fit_mixed_gap(cands), term=TERM_BME)
 
 
 def test_null_gap_significant_at_most_at_the_nominal_rate_fast():
