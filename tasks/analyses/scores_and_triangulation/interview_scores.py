@@ -9,11 +9,14 @@ marts and calls :func:`interview_score_tables`, which returns
 (the model fits of :mod:`tasks.analyses.scores_and_triangulation.score_models`).
 The method is documented in docs/methods.md section 3.
 
-Normalisation (per score sheet = one panel member's scores for one candidate):
+Normalisation (per score sheet = one panel member's scores for one candidate)
+is done by the mart, not here:
 
-* ``normalised_score = sum(score) / sum(max_score)`` over the criteria scored,
-  giving 0-1 whatever the scale (a 4/5 and a 6/10 give 10/15, not the mean of
-  the two ratios: a criterion weighs in proportion to its maximum).
+* ``normalised_score = sum(score) / sum(max_score)`` over the sheet's criterion
+  rows, giving 0-1 whatever the scale (a 4/5 and a 6/10 give 10/15, not the
+  mean of the two ratios: a criterion weighs in proportion to its maximum).
+  A criterion row with a null score counts in ``n_criteria`` and its maximum
+  in the denominator, i.e. it is scored 0 (docs/methods.md section 3).
 * The missing/partial-sheet rule (:data:`MIN_SHEET_COVERAGE`): a vacancy's
   criteria are those scored on any of its sheets.  A sheet that scores fewer
   of them is *partial*; it is kept, normalised over the criteria it does
@@ -83,42 +86,8 @@ INTERVIEW_SCORES_SCHEMA = {
 
 
 # --------------------------------------------------------------------------
-# Normalisation
+# Sheets and candidates
 # --------------------------------------------------------------------------
-def normalise_score_rows(rows: pl.DataFrame) -> pl.DataFrame:
-    """Raw score rows (application_id, member_id, criterion, score, max_score[, vacancy_id]) -> one row per sheet.
-
-    A row with a null score is a criterion the member left unscored: it counts
-    toward neither sum.  The result has n_criteria (criteria scored),
-    score_sum, max_score_sum and normalised_score, plus ``full_criteria`` (the
-    distinct criteria scored on any sheet of the vacancy, or of the
-    application when no vacancy_id is given) so :func:`apply_sheet_rule` can
-    judge coverage.
-    """
-    key = "vacancy_id" if "vacancy_id" in rows.columns else "application_id"
-    scored = rows.filter(pl.col("score").is_not_null() & pl.col("max_score").is_not_null())
-    full = scored.group_by(key).agg(pl.col("criterion").n_unique().alias("full_criteria"))
-    group_cols = ["application_id", "member_id"] + (["vacancy_id"] if key == "vacancy_id" else [])
-    sheets = (
-        rows.group_by(group_cols)
-        .agg(
-            pl.col("criterion").filter(pl.col("score").is_not_null() & pl.col("max_score").is_not_null())
-            .n_unique().alias("n_criteria"),
-            pl.col("score").filter(pl.col("max_score").is_not_null()).sum().cast(pl.Float64).alias("score_sum"),
-            pl.col("max_score").filter(pl.col("score").is_not_null()).sum().cast(pl.Float64).alias("max_score_sum"),
-        )
-        .with_columns(
-            pl.when(pl.col("max_score_sum") > 0)
-            .then(pl.col("score_sum") / pl.col("max_score_sum"))
-            .otherwise(None)
-            .alias("normalised_score")
-        )
-        .join(full, on=key, how="left")
-        .with_columns(pl.col("full_criteria").fill_null(0))
-    )
-    return sheets.sort(group_cols)
-
-
 def apply_sheet_rule(sheets: pl.DataFrame, group_col: str = "vacancy_id",
                      min_coverage: float = MIN_SHEET_COVERAGE) -> pl.DataFrame:
     """Classify each sheet (complete / partial_kept / partial_excluded / invalid) and add ``included``.

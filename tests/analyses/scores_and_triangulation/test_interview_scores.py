@@ -1,4 +1,8 @@
-"""Interview-score normalisation, comparisons and models: hand-computed cases and planted effects."""
+"""Interview scores: sheet rule, comparisons and models, hand-computed cases and planted effects.
+
+The normalisation itself is the mart's (sql/models/marts/score_sheets.sql), tested in
+test_score_sheet_normalisation.py; here raw rows become mart-like sheets through its oracle,
+score_sheet_oracle.py."""
 from __future__ import annotations
 
 import math
@@ -6,6 +10,7 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from score_sheet_oracle import normalise_score_rows
 
 from tasks.analyses.scores_and_triangulation import interview_scores as isc
 from tasks.analyses.scores_and_triangulation import score_models as scm
@@ -26,7 +31,10 @@ MAX = {"c1": 5.0, "c2": 10.0, "c3": 4.0}  # mixed scales on one vacancy
 
 
 def _rows(spec):
-    """spec: {(app, member): {criterion: score or None}} -> raw score rows of vacancy V1."""
+    """spec: {(app, member): {criterion: score or None}} -> raw score rows of vacancy V1.
+
+    A criterion left out of a sheet's dict has no row (not scored: the sheet is partial); None is a
+    row with a null score, which the mart counts as scored 0 (test_score_sheet_normalisation.py)."""
     out = []
     for (app, member), crit in spec.items():
         for c, s in crit.items():
@@ -40,41 +48,17 @@ def _rows(spec):
 RAW = _rows({
     ("A1", "M1"): {"c1": 4, "c2": 6, "c3": 3},        # 13/19
     ("A1", "M2"): {"c1": 3, "c2": 9, "c3": 2},        # 14/19
-    ("A1", "M3"): {"c1": 5, "c2": None, "c3": None},  # 1 of 3 criteria: excluded
+    ("A1", "M3"): {"c1": 5},                          # 1 of 3 criteria: excluded
     ("A2", "M1"): {"c1": 5, "c2": 10, "c3": 4},       # 19/19
-    ("A2", "M2"): {"c1": 2, "c2": 5, "c3": None},     # 2 of 3 criteria: kept, 7/15
+    ("A2", "M2"): {"c1": 2, "c2": 5},                 # 2 of 3 criteria: kept, 7/15
     # A2-M3: no sheet at all (missing, not imputed)
     ("A3", "M1"): {"c1": 1, "c2": 2, "c3": 1},        # 4/19
-    ("A3", "M3"): {"c1": None, "c2": None, "c3": None},  # nothing scored: invalid
+    ("A3", "M3"): {"c1": None, "c2": None, "c3": None},  # all scores null: no normalised score, invalid
 })
 
 
-def _sheet(sheets, app, member):
-    return sheets.filter((pl.col("application_id") == app) & (pl.col("member_id") == member)).row(0, named=True)
-
-
-def test_normalisation_is_sum_over_sum_of_max_on_mixed_scales():
-    sheets = isc.normalise_score_rows(RAW)
-    s = _sheet(sheets, "A1", "M1")
-    assert (s["n_criteria"], s["score_sum"], s["max_score_sum"]) == (3, 13.0, 19.0)
-    assert s["normalised_score"] == pytest.approx(13 / 19)
-    # not the mean of per-criterion ratios (4/5, 6/10, 3/4 -> 0.7167)
-    assert s["normalised_score"] != pytest.approx(np.mean([4 / 5, 6 / 10, 3 / 4]))
-    partial = _sheet(sheets, "A2", "M2")
-    assert (partial["n_criteria"], partial["normalised_score"]) == (2, pytest.approx(7 / 15))
-    assert _sheet(sheets, "A3", "M3")["normalised_score"] is None
-    assert set(sheets["full_criteria"].to_list()) == {3}
-
-
-def test_two_scales_small_case():
-    rows = pl.DataFrame({"application_id": ["A", "A"], "member_id": ["M", "M"], "criterion": ["x", "y"],
-                         "score": [4.0, 6.0], "max_score": [5.0, 10.0]})
-    s = isc.normalise_score_rows(rows).row(0, named=True)
-    assert s["normalised_score"] == pytest.approx(10 / 15)
-
-
 def test_missing_and_partial_sheet_rule():
-    ruled = isc.apply_sheet_rule(isc.normalise_score_rows(RAW))
+    ruled = isc.apply_sheet_rule(normalise_score_rows(RAW))
     status = {(r["application_id"], r["member_id"]): r["sheet_status"] for r in ruled.iter_rows(named=True)}
     assert status == {
         ("A1", "M1"): isc.SHEET_COMPLETE, ("A1", "M2"): isc.SHEET_COMPLETE,
@@ -100,7 +84,7 @@ def test_sheet_rule_on_mart_counts_uses_largest_sheet_of_vacancy():
 
 
 def test_vacancy_z_and_member_severity_hand_values():
-    ruled = isc.apply_sheet_rule(isc.normalise_score_rows(RAW))
+    ruled = isc.apply_sheet_rule(normalise_score_rows(RAW))
     cands = isc.add_vacancy_z(isc.candidate_scores(ruled))
     scores = np.array([27 / 38, 11 / 15, 4 / 19])
     expected = (scores - scores.mean()) / scores.std(ddof=1)

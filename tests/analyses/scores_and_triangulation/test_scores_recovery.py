@@ -6,7 +6,8 @@ Two routes:
   generated, ingested and analysed through ``tasks.analyses.scores_and_triangulation.analysis.analyse``);
 * many small trusts read straight from the generator's CSV extracts (the
   ingest with text redaction is too slow to repeat 20 times): the raw score
-  rows go through ``normalise_score_rows`` and the same model code.
+  rows go through score_sheet_oracle.py (the mart's normalisation, checked
+  against the SQL in test_score_sheet_normalisation.py) and the same model code.
 
 Truths come from independent_truths.py (effects YAML + a separate
 calculation), never from truth.json: the ITS level and slope change from the
@@ -26,11 +27,12 @@ import polars as pl
 import pytest
 import yaml
 from scipy import stats
+from score_sheet_oracle import normalise_score_rows
 
 import edi_recruit.synthetic.generator as generate
 from tasks.analyses.scores_and_triangulation import interview_scores as isc
-from tasks.analyses.scores_and_triangulation import score_models as scm
 from tasks.analyses.scores_and_triangulation import programme_impact as pi
+from tasks.analyses.scores_and_triangulation import score_models as scm
 from tasks.core.months import parse_month
 from tasks.core.paths import MAPPINGS_DIR
 from tasks.core.vocabulary import (
@@ -84,7 +86,7 @@ def extract_frames(d: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     rows = _read(d, "interview_scores").with_columns(
         pl.col("score").cast(pl.Float64), pl.col("max_score").cast(pl.Float64)
     ).join(apps.select("application_id", "vacancy_id"), on="application_id", how="inner")
-    sheets = isc.normalise_score_rows(rows).join(panel, on=["vacancy_id", "member_id"], how="left")
+    sheets = normalise_score_rows(rows).join(panel, on=["vacancy_id", "member_id"], how="left")
     return sheets, apps
 
 
