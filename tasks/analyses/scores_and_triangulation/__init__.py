@@ -8,7 +8,8 @@ and WRES indicator 2 is :func:`tasks.analyses.funnel_statistics.wres.relative_li
 module               owns
 ==================== ==============================================================
 ``analysis``         ``analyse(ctx)``: reads the marts, returns the five result tables
-``interview_scores`` sheet rule, normalised scores, group comparisons, score models
+``interview_scores`` sheet rule, candidate scores, group comparisons, the result tables
+``score_models``     adjusted score gaps (MixedLM, cluster OLS, by period), panel homophily
 ``representation``   BME share by band and month, representation ratio
 ``programme_impact`` shares and WRES indicator 2 by period, the interrupted time series
 ==================== ==============================================================

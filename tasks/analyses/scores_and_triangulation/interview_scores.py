@@ -1,13 +1,22 @@
-"""Interview scores: normalisation, group comparisons, adjusted gaps and panel homophily.
+"""Interview scores: the sheet rule, candidate scores, group comparisons and the result tables.
 
-Pure functions on polars frames; :func:`tasks.analyses.scores_and_triangulation.analysis.analyse` reads the
-marts and calls them.  The method is documented in docs/methods.md section 3.
+Contract: pure functions on polars frames, no I/O.  Input is ``marts.score_sheets``
+(one row per application x panel member, normalised in
+sql/models/marts/score_sheets.sql) and ``marts.application_funnel``;
+:func:`tasks.analyses.scores_and_triangulation.analysis.analyse` reads the
+marts and calls :func:`interview_score_tables`, which returns
+``interview_scores`` (:data:`INTERVIEW_SCORES_SCHEMA`) and ``score_effects``
+(the model fits of :mod:`tasks.analyses.scores_and_triangulation.score_models`).
+The method is documented in docs/methods.md section 3.
 
-Normalisation (per score sheet = one panel member's scores for one candidate):
+Normalisation (per score sheet = one panel member's scores for one candidate)
+is done by the mart, not here:
 
-* ``normalised_score = sum(score) / sum(max_score)`` over the criteria scored,
-  giving 0-1 whatever the scale (a 4/5 and a 6/10 give 10/15, not the mean of
-  the two ratios: a criterion weighs in proportion to its maximum).
+* ``normalised_score = sum(score) / sum(max_score)`` over the sheet's criterion
+  rows, giving 0-1 whatever the scale (a 4/5 and a 6/10 give 10/15, not the
+  mean of the two ratios: a criterion weighs in proportion to its maximum).
+  A criterion row with a null score counts in ``n_criteria`` and its maximum
+  in the denominator, i.e. it is scored 0 (docs/methods.md section 3).
 * The missing/partial-sheet rule (:data:`MIN_SHEET_COVERAGE`): a vacancy's
   criteria are those scored on any of its sheets.  A sheet that scores fewer
   of them is *partial*; it is kept, normalised over the criteria it does
@@ -25,33 +34,11 @@ Normalisation (per score sheet = one panel member's scores for one candidate):
 from __future__ import annotations
 
 import logging
-import math
 
-import numpy as np
 import polars as pl
-from scipy import stats
 
-from tasks.core.vocabulary import (
-    MODEL_LINEAR,
-    MODEL_MIXED_LINEAR,
-    REFERENCE_BAND,
-    SENIOR_BANDS,
-    STAGE_INTERVIEW_SCORE,
-    TERM_BME,
-    TERM_ETHNICITY_MATCH,
-    TERM_FEMALE,
-    TERM_INTERCEPT,
-    TERM_INTERNAL,
-    TERM_POST_PROGRAMME,
-    WRES_BME,
-    WRES_UNKNOWN,
-    WRES_WHITE,
-    band_term,
-    contrast_term,
-    interaction,
-)
-from tasks.stats.clustered import cluster_codes
-from tasks.stats.fixed_effects import demean_twoway
+from tasks.analyses.scores_and_triangulation import score_models
+from tasks.core.vocabulary import SENIOR_BANDS, WRES_UNKNOWN
 from tasks.stats.intervals import mean_t_interval, wilson_interval
 
 log = logging.getLogger(__name__)
@@ -91,16 +78,6 @@ MEASURE_SHEETS = "sheet_count"
 ALL = "all"
 
 
-# specifications in results.score_effects
-SPEC_CANDIDATE = "candidate"
-
-
-SPEC_SHEET = "sheet_twoway_fe"
-
-
-SPEC_PROGRAMME = "candidate_by_period"  # the gap before/after the programme (fit_programme_gap)
-
-
 INTERVIEW_SCORES_SCHEMA = {
     "measure": pl.String, "breakdown": pl.String, "band": pl.String, "group": pl.String,
     "n": pl.Int64, "value": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
@@ -108,50 +85,9 @@ INTERVIEW_SCORES_SCHEMA = {
 }
 
 
-SCORE_EFFECTS_SCHEMA = {
-    "stage": pl.String, "model": pl.String, "specification": pl.String, "term": pl.String,
-    "estimate": pl.Float64, "std_error": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
-    "p_value": pl.Float64, "n_obs": pl.Int64, "n_groups": pl.Int64, "primary": pl.Boolean,
-}
-
-
 # --------------------------------------------------------------------------
-# Normalisation
+# Sheets and candidates
 # --------------------------------------------------------------------------
-def normalise_score_rows(rows: pl.DataFrame) -> pl.DataFrame:
-    """Raw score rows (application_id, member_id, criterion, score, max_score[, vacancy_id]) -> one row per sheet.
-
-    A row with a null score is a criterion the member left unscored: it counts
-    toward neither sum.  The result has n_criteria (criteria scored),
-    score_sum, max_score_sum and normalised_score, plus ``full_criteria`` (the
-    distinct criteria scored on any sheet of the vacancy, or of the
-    application when no vacancy_id is given) so :func:`apply_sheet_rule` can
-    judge coverage.
-    """
-    key = "vacancy_id" if "vacancy_id" in rows.columns else "application_id"
-    scored = rows.filter(pl.col("score").is_not_null() & pl.col("max_score").is_not_null())
-    full = scored.group_by(key).agg(pl.col("criterion").n_unique().alias("full_criteria"))
-    group_cols = ["application_id", "member_id"] + (["vacancy_id"] if key == "vacancy_id" else [])
-    sheets = (
-        rows.group_by(group_cols)
-        .agg(
-            pl.col("criterion").filter(pl.col("score").is_not_null() & pl.col("max_score").is_not_null())
-            .n_unique().alias("n_criteria"),
-            pl.col("score").filter(pl.col("max_score").is_not_null()).sum().cast(pl.Float64).alias("score_sum"),
-            pl.col("max_score").filter(pl.col("score").is_not_null()).sum().cast(pl.Float64).alias("max_score_sum"),
-        )
-        .with_columns(
-            pl.when(pl.col("max_score_sum") > 0)
-            .then(pl.col("score_sum") / pl.col("max_score_sum"))
-            .otherwise(None)
-            .alias("normalised_score")
-        )
-        .join(full, on=key, how="left")
-        .with_columns(pl.col("full_criteria").fill_null(0))
-    )
-    return sheets.sort(group_cols)
-
-
 def apply_sheet_rule(sheets: pl.DataFrame, group_col: str = "vacancy_id",
                      min_coverage: float = MIN_SHEET_COVERAGE) -> pl.DataFrame:
     """Classify each sheet (complete / partial_kept / partial_excluded / invalid) and add ``included``.
@@ -292,191 +228,6 @@ def scoring_rates(cands: pl.DataFrame, group_col: str, breakdown: str | None = N
 
 
 # --------------------------------------------------------------------------
-# Models
-# --------------------------------------------------------------------------
-def _design(cands: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str], pl.DataFrame]:
-    """Candidate design matrix: intercept, bme, female, internal and band dummies (reference 8a).
-
-    Candidates of unknown ethnicity are left out of the models.
-    """
-    d = cands.filter(pl.col("bme").is_not_null() & pl.col("score").is_not_null())
-    cols = [np.ones(d.height), d["bme"].cast(pl.Float64).to_numpy(),
-            d["female"].cast(pl.Float64).fill_null(0).to_numpy(),
-            d["internal"].cast(pl.Float64).fill_null(0).to_numpy()]
-    names = [TERM_INTERCEPT, TERM_BME, TERM_FEMALE, TERM_INTERNAL]
-    if "band" in d.columns:
-        present = set(d["band"].to_list())
-        for b in SENIOR_BANDS:
-            if b != REFERENCE_BAND and b in present and REFERENCE_BAND in present:
-                cols.append((d["band"] == b).cast(pl.Float64).to_numpy())
-                names.append(band_term(b))
-    X = np.column_stack(cols)
-    keep = [j for j in range(X.shape[1]) if j == 0 or np.ptp(X[:, j]) > 0]
-    return d["score"].to_numpy().astype(float), X[:, keep], [names[j] for j in keep], d
-
-
-def _effect_rows(model: str, spec: str, names, params, bse, pvalues, df, n_obs, n_groups,
-                 primary_terms: set[str]) -> list[dict]:
-    crit = stats.t.ppf(0.975, df) if df and np.isfinite(df) else stats.norm.ppf(0.975)
-    rows = []
-    for name, b, se, p in zip(names, params, bse, pvalues):
-        ok = se is not None and np.isfinite(se)
-        rows.append({
-            "stage": STAGE_INTERVIEW_SCORE, "model": model, "specification": spec, "term": name,
-            "estimate": float(b), "std_error": float(se) if ok else None,
-            "ci_low": float(b - crit * se) if ok else None, "ci_high": float(b + crit * se) if ok else None,
-            "p_value": float(p) if ok and np.isfinite(p) else None, "n_obs": int(n_obs),
-            "n_groups": int(n_groups), "primary": name in primary_terms,
-        })
-    return rows
-
-
-def _fit_mixedlm(y, X, groups, what: str):
-    """REML MixedLM with a random intercept per group, trying bfgs, powell then nm.
-
-    Returns the first converged fit, else the last fit that ran (unconverged), else None.
-    """
-    import warnings
-
-    import statsmodels.api as sm
-
-    res = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for method in ("bfgs", "powell", "nm"):
-            try:
-                fit = sm.MixedLM(y, X, groups=groups).fit(reml=True, method=method)
-            except (np.linalg.LinAlgError, ValueError) as exc:
-                log.info("%s %s failed: %s", what, method, type(exc).__name__)
-                continue
-            if res is None or fit.converged:
-                res = fit
-            if fit.converged:
-                break
-    return res
-
-
-def fit_mixed_gap(cands: pl.DataFrame) -> pl.DataFrame:
-    """MixedLM: score ~ bme + female + internal + band, random intercept per vacancy (REML)."""
-
-
-    y, X, names, d = _design(cands)
-    groups = cluster_codes(d["vacancy_id"].to_numpy())  # by appearance, not the pseudonymous ID
-    n_groups = len(set(groups.tolist()))
-    if d.height <= X.shape[1] + 2 or n_groups < 2:
-        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    res = _fit_mixedlm(y, X, groups, "MixedLM")
-    if res is None:
-        log.warning("MixedLM did not fit; no mixed-model rows")
-        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    k = X.shape[1]
-    params, bse, pv = np.asarray(res.fe_params), np.asarray(res.bse_fe), np.asarray(res.pvalues)[:k]
-    rows = _effect_rows(MODEL_MIXED_LINEAR, SPEC_CANDIDATE, names, params, bse, pv, None, d.height, n_groups,
-                        primary_terms={n for n in names})
-    return pl.DataFrame(rows, schema=SCORE_EFFECTS_SCHEMA)
-
-
-def fit_cluster_ols(cands: pl.DataFrame) -> pl.DataFrame:
-    """OLS with vacancy-clustered (CR1) SEs and t(G-1) intervals: the cross-check of the mixed model."""
-    import statsmodels.api as sm
-
-    y, X, names, d = _design(cands)
-    codes = cluster_codes(d["vacancy_id"].to_numpy())  # by appearance, not the pseudonymous ID
-    n_groups = len(np.unique(codes))
-    if d.height <= X.shape[1] + 2 or n_groups < 3:
-        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    res = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
-    rows = _effect_rows(MODEL_LINEAR, SPEC_CANDIDATE, names, res.params, res.bse, res.pvalues, n_groups - 1,
-                        d.height, n_groups, primary_terms=set())
-    return pl.DataFrame(rows, schema=SCORE_EFFECTS_SCHEMA)
-
-
-def fit_programme_gap(cands: pl.DataFrame) -> pl.DataFrame:
-    """The BME score gap before and after the programme, and its change (docs/methods.md section 3).
-
-    The primary model (MixedLM, random intercept per vacancy, REML) with ``post_programme`` and
-    ``bme:post_programme`` added.  Publishes three rows, specification :data:`SPEC_PROGRAMME`:
-    ``bme@post_programme=0`` (the gap before, = the bme coefficient), ``bme@post_programme=1`` (the gap after,
-    bme + bme:post_programme, its SE from the covariance of the two) and ``bme:post_programme`` (after minus
-    before); normal 95% intervals as for the mixed model.  Empty when either period has no BME or no White
-    candidate.
-    """
-
-
-    if "post_programme" not in cands.columns:
-        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    y, X, names, d = _design(cands.filter(pl.col("post_programme").is_not_null()))
-    post = d["post_programme"].cast(pl.Float64).to_numpy()
-    if TERM_BME not in names or not all(
-            len(set(d.filter(pl.col("post_programme").cast(pl.Float64) == p)["bme"].to_list())) == 2 for p in (0, 1)):
-        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    j = names.index(TERM_BME)
-    X = np.column_stack([X, post, X[:, j] * post])
-    groups = cluster_codes(d["vacancy_id"].to_numpy())  # by appearance, not the pseudonymous ID
-    n_groups = len(set(groups.tolist()))
-    if d.height <= X.shape[1] + 2 or n_groups < 2:
-        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    res = _fit_mixedlm(y, X, groups, "MixedLM (by period)")
-    if res is None:
-        log.warning("MixedLM by period did not fit; no before/after score gap")
-        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    k = X.shape[1]
-    b, V = np.asarray(res.fe_params), np.asarray(res.cov_params())[:k, :k]
-    gap_rows = [(contrast_term(TERM_POST_PROGRAMME, 0), np.eye(k)[j]),
-                (contrast_term(TERM_POST_PROGRAMME, 1), np.eye(k)[j] + np.eye(k)[k - 1]),
-                (interaction(TERM_BME, TERM_POST_PROGRAMME), np.eye(k)[k - 1])]
-    est = [float(c @ b) for _, c in gap_rows]
-    se = [float(np.sqrt(max(c @ V @ c, 0.0))) for _, c in gap_rows]
-    pv = [2 * stats.norm.sf(abs(e / s)) if s > 0 else float("nan") for e, s in zip(est, se)]
-    rows = _effect_rows(MODEL_MIXED_LINEAR, SPEC_PROGRAMME, [t for t, _ in gap_rows], est, se, pv, None,
-                        d.height, n_groups, primary_terms=set())
-    return pl.DataFrame(rows, schema=SCORE_EFFECTS_SCHEMA)
-
-
-def ethnicity_match(candidate_group: pl.Expr, member_group: pl.Expr) -> pl.Expr:
-    """1 when member and candidate share a known WRES group (White/BME), 0 when they differ, null if either unknown."""
-    known = candidate_group.is_in([WRES_WHITE, WRES_BME]) & member_group.is_in([WRES_WHITE, WRES_BME])
-    return pl.when(known).then((candidate_group == member_group).cast(pl.Int64)).otherwise(None)
-
-
-def fit_homophily(sheet_frame: pl.DataFrame) -> pl.DataFrame:
-    """Sheet-level panel homophily: normalised_score on ethnicity_match with application and member fixed effects.
-
-    Application effects absorb everything about the candidate (ethnicity, sex,
-    vacancy, panel); member effects absorb each member's severity and their own
-    ethnicity's main effect, so the match coefficient is the extra a member
-    gives a candidate of their own WRES group.  SEs clustered by vacancy (CR1),
-    t(G-1) intervals.  Needs columns application_id, vacancy_id, member_id,
-    normalised_score, ethnicity_match (sheets with an unknown side dropped).
-    """
-    d = sheet_frame.filter(pl.col("ethnicity_match").is_not_null() & pl.col("normalised_score").is_not_null())
-    # singletons carry no within information
-    d = d.filter(pl.len().over("application_id") >= 2)
-    if d.height < 10:
-        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    # codes by first appearance (the marts' lineage order), never by the pseudonymous IDs
-    a = cluster_codes(d["application_id"].to_numpy())
-    b = cluster_codes(d["member_id"].to_numpy())
-    g = cluster_codes(d["vacancy_id"].to_numpy())
-    Z = demean_twoway(np.column_stack([d["normalised_score"].to_numpy().astype(float),
-                                        d["ethnicity_match"].cast(pl.Float64).to_numpy()]), a, b)
-    y, x = Z[:, 0], Z[:, 1]
-    sxx = float(x @ x)
-    n_groups = int(g.max() + 1)
-    if sxx < 1e-12 or n_groups < 3:
-        return pl.DataFrame(schema=SCORE_EFFECTS_SCHEMA)
-    beta = float(x @ y) / sxx
-    u = y - beta * x
-    score_g = np.bincount(g, weights=x * u, minlength=n_groups)
-    var = float(score_g @ score_g) / sxx**2 * n_groups / (n_groups - 1)
-    se = math.sqrt(var)
-    p = 2 * stats.t.sf(abs(beta / se), n_groups - 1) if se > 0 else float("nan")
-    rows = _effect_rows(MODEL_LINEAR, SPEC_SHEET, [TERM_ETHNICITY_MATCH], [beta], [se], [p], n_groups - 1,
-                        d.height, n_groups, primary_terms={TERM_ETHNICITY_MATCH})
-    return pl.DataFrame(rows, schema=SCORE_EFFECTS_SCHEMA)
-
-
-# --------------------------------------------------------------------------
 # Assembly
 # --------------------------------------------------------------------------
 CANDIDATE_FEATURES = [
@@ -508,7 +259,7 @@ def prepare(sheets: pl.DataFrame, funnel: pl.DataFrame) -> tuple[pl.DataFrame, p
                              maintain_order="left")
     if "member_wres_group" in sheet_feats.columns:
         sheet_feats = sheet_feats.with_columns(
-            ethnicity_match(pl.col("wres_group"), pl.col("member_wres_group")).alias("ethnicity_match"))
+            score_models.ethnicity_match(pl.col("wres_group"), pl.col("member_wres_group")).alias("ethnicity_match"))
     return sheet_feats, cands
 
 
@@ -546,6 +297,6 @@ def interview_score_tables(sheets: pl.DataFrame, funnel: pl.DataFrame) -> dict[s
         "ci_low": sev["ci_low"], "ci_high": sev["ci_high"], "mean_z": [None] * sev.height,
         "impact_ratio": [None] * sev.height, "reference_group": [None] * sev.height,
     }, schema=INTERVIEW_SCORES_SCHEMA))
-    effects = pl.concat([fit_mixed_gap(cands), fit_cluster_ols(cands), fit_homophily(sheet_feats),
-                         fit_programme_gap(cands)])
+    effects = pl.concat([score_models.fit_mixed_gap(cands), score_models.fit_cluster_ols(cands),
+                         score_models.fit_homophily(sheet_feats), score_models.fit_programme_gap(cands)])
     return {"interview_scores": pl.concat(parts), "score_effects": effects}

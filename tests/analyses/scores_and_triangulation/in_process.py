@@ -12,7 +12,8 @@ scored).  What is skipped: letters, status dates, files, the ingest and the
 sentiment scoring of the text.
 
 Returns, per trust, the candidate frame of the interview-score models
-(``interview_scores.prepare`` on the score rows, with the funnel features)
+(``interview_scores.prepare`` on the score rows normalised by score_sheet_oracle.py, as
+marts.score_sheets would, with the funnel features)
 and one row per assessment with ``sentiment`` = the share of its sentences
 that the generator drew positive (the planted tone, measured without error)
 and the covariates of ``tasks.analyses.text.tables.bme_effects``.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from score_sheet_oracle import normalise_score_rows
 
 from edi_recruit.synthetic.applications import application_refs, draw_applicants, draw_contacts
 from edi_recruit.synthetic.design import VAC_CHUNK
@@ -88,7 +90,7 @@ def score_and_tone_frames(seed: int, applications: int, effects: dict | None = N
         }))
     funnel = pl.concat(funnel)
     rows = mem.frame("interview_scores").join(funnel.select("application_id", "vacancy_id"), on="application_id")
-    _, cands = isc.prepare(isc.normalise_score_rows(rows), funnel)
+    _, cands = isc.prepare(normalise_score_rows(rows), funnel)
     tone = pl.DataFrame(docs, schema=["source", "application_id", "theme", "n_sentences", "n_positive"],
                         orient="row")
     tone = tone.with_columns((pl.col("n_positive") / pl.col("n_sentences")).alias("sentiment")).join(

@@ -11,7 +11,7 @@ Each trust is independent (its own seed).  Pre-registered: seeds
 
 Estimators (cheap fits, about 50 ms a trust including the draws):
 
-* score gap: ``interview_scores.fit_cluster_ols``, the published ``linear``
+* score gap: ``score_models.fit_cluster_ols``, the published ``linear``
   model (score ~ bme + female + internal + band, vacancy-clustered CR1 SEs,
   t(G-1)); the ``bme`` p-value.  The primary mixed model costs ~0.15 s a
   fit, too much for 420 in CI: its null rate is the 20-trust fast test and the
@@ -40,6 +40,7 @@ from in_process import score_and_tone_frames
 from scipy import stats
 
 from tasks.analyses.scores_and_triangulation import interview_scores as isc
+from tasks.analyses.scores_and_triangulation import score_models as scm
 from tasks.analyses.text.tables import ADJ_FULL, bme_effects
 from tasks.core.vocabulary import STAGE_ASSESSMENT_TONE, STAGE_INTERVIEW_SCORE, TERM_BME
 
@@ -63,7 +64,7 @@ def upper_limit(n: int, *, alpha: float = ALPHA_EACH, rate: float = 0.05) -> int
 def null_p_values(seed: int) -> tuple[float, float]:
     """(score-gap p, tone p) of one null trust."""
     cands, tone = score_and_tone_frames(seed, APPLICATIONS, NULL_EFFECTS)
-    p_score = isc.fit_cluster_ols(cands).filter(pl.col("term") == TERM_BME)["p_value"][0]
+    p_score = scm.fit_cluster_ols(cands).filter(pl.col("term") == TERM_BME)["p_value"][0]
     p_tone = next(e["p_value"] for e in bme_effects(tone, {"sentiment": TERM_BME}) if e["adjustment"] == ADJ_FULL)
     return p_score, p_tone
 

@@ -1,4 +1,8 @@
-"""Interview-score normalisation, comparisons and models: hand-computed cases and planted effects."""
+"""Interview scores: sheet rule, comparisons and models, hand-computed cases and planted effects.
+
+The normalisation itself is the mart's (sql/models/marts/score_sheets.sql), tested in
+test_score_sheet_normalisation.py; here raw rows become mart-like sheets through its oracle,
+score_sheet_oracle.py."""
 from __future__ import annotations
 
 import math
@@ -6,8 +10,10 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from score_sheet_oracle import normalise_score_rows
 
 from tasks.analyses.scores_and_triangulation import interview_scores as isc
+from tasks.analyses.scores_and_triangulation import score_models as scm
 from tasks.core.vocabulary import (
     MODEL_LINEAR,
     MODEL_MIXED_LINEAR,
@@ -25,7 +31,10 @@ MAX = {"c1": 5.0, "c2": 10.0, "c3": 4.0}  # mixed scales on one vacancy
 
 
 def _rows(spec):
-    """spec: {(app, member): {criterion: score or None}} -> raw score rows of vacancy V1."""
+    """spec: {(app, member): {criterion: score or None}} -> raw score rows of vacancy V1.
+
+    A criterion left out of a sheet's dict has no row (not scored: the sheet is partial); None is a
+    row with a null score, which the mart counts as scored 0 (test_score_sheet_normalisation.py)."""
     out = []
     for (app, member), crit in spec.items():
         for c, s in crit.items():
@@ -39,41 +48,17 @@ def _rows(spec):
 RAW = _rows({
     ("A1", "M1"): {"c1": 4, "c2": 6, "c3": 3},        # 13/19
     ("A1", "M2"): {"c1": 3, "c2": 9, "c3": 2},        # 14/19
-    ("A1", "M3"): {"c1": 5, "c2": None, "c3": None},  # 1 of 3 criteria: excluded
+    ("A1", "M3"): {"c1": 5},                          # 1 of 3 criteria: excluded
     ("A2", "M1"): {"c1": 5, "c2": 10, "c3": 4},       # 19/19
-    ("A2", "M2"): {"c1": 2, "c2": 5, "c3": None},     # 2 of 3 criteria: kept, 7/15
+    ("A2", "M2"): {"c1": 2, "c2": 5},                 # 2 of 3 criteria: kept, 7/15
     # A2-M3: no sheet at all (missing, not imputed)
     ("A3", "M1"): {"c1": 1, "c2": 2, "c3": 1},        # 4/19
-    ("A3", "M3"): {"c1": None, "c2": None, "c3": None},  # nothing scored: invalid
+    ("A3", "M3"): {"c1": None, "c2": None, "c3": None},  # all scores null: no normalised score, invalid
 })
 
 
-def _sheet(sheets, app, member):
-    return sheets.filter((pl.col("application_id") == app) & (pl.col("member_id") == member)).row(0, named=True)
-
-
-def test_normalisation_is_sum_over_sum_of_max_on_mixed_scales():
-    sheets = isc.normalise_score_rows(RAW)
-    s = _sheet(sheets, "A1", "M1")
-    assert (s["n_criteria"], s["score_sum"], s["max_score_sum"]) == (3, 13.0, 19.0)
-    assert s["normalised_score"] == pytest.approx(13 / 19)
-    # not the mean of per-criterion ratios (4/5, 6/10, 3/4 -> 0.7167)
-    assert s["normalised_score"] != pytest.approx(np.mean([4 / 5, 6 / 10, 3 / 4]))
-    partial = _sheet(sheets, "A2", "M2")
-    assert (partial["n_criteria"], partial["normalised_score"]) == (2, pytest.approx(7 / 15))
-    assert _sheet(sheets, "A3", "M3")["normalised_score"] is None
-    assert set(sheets["full_criteria"].to_list()) == {3}
-
-
-def test_two_scales_small_case():
-    rows = pl.DataFrame({"application_id": ["A", "A"], "member_id": ["M", "M"], "criterion": ["x", "y"],
-                         "score": [4.0, 6.0], "max_score": [5.0, 10.0]})
-    s = isc.normalise_score_rows(rows).row(0, named=True)
-    assert s["normalised_score"] == pytest.approx(10 / 15)
-
-
 def test_missing_and_partial_sheet_rule():
-    ruled = isc.apply_sheet_rule(isc.normalise_score_rows(RAW))
+    ruled = isc.apply_sheet_rule(normalise_score_rows(RAW))
     status = {(r["application_id"], r["member_id"]): r["sheet_status"] for r in ruled.iter_rows(named=True)}
     assert status == {
         ("A1", "M1"): isc.SHEET_COMPLETE, ("A1", "M2"): isc.SHEET_COMPLETE,
@@ -99,7 +84,7 @@ def test_sheet_rule_on_mart_counts_uses_largest_sheet_of_vacancy():
 
 
 def test_vacancy_z_and_member_severity_hand_values():
-    ruled = isc.apply_sheet_rule(isc.normalise_score_rows(RAW))
+    ruled = isc.apply_sheet_rule(normalise_score_rows(RAW))
     cands = isc.add_vacancy_z(isc.candidate_scores(ruled))
     scores = np.array([27 / 38, 11 / 15, 4 / 19])
     expected = (scores - scores.mean()) / scores.std(ddof=1)
@@ -159,7 +144,7 @@ def test_scoring_rate_impact_ratio_hand_count():
 
 def test_ethnicity_match_expression():
     df = pl.DataFrame({"c": [WRES_BME, WRES_BME, WRES_WHITE, WRES_UNKNOWN], "m": [WRES_BME, WRES_WHITE, WRES_WHITE, WRES_BME]})
-    got = df.select(isc.ethnicity_match(pl.col("c"), pl.col("m")).alias("x"))["x"].to_list()
+    got = df.select(scm.ethnicity_match(pl.col("c"), pl.col("m")).alias("x"))["x"].to_list()
     assert got == [1, 0, 1, None]
 
 
@@ -242,7 +227,7 @@ def test_null_bme_gap_rarely_significant_over_20_seeds():
     for seed in range(20):
         sheets, funnel = simulate(100 + seed, bme_gap=0.0, n_vac=30, per_vac=6)
         _, cands = isc.prepare(sheets, funnel)
-        r = _term(isc.fit_mixed_gap(cands), MODEL_MIXED_LINEAR, TERM_BME)
+        r = _term(scm.fit_mixed_gap(cands), MODEL_MIXED_LINEAR, TERM_BME)
         sig += r["p_value"] < 0.05
         covered += r["ci_low"] <= 0 <= r["ci_high"]
     # nominal 5%: 3 or more of 20 would be P ~ 0.08 under a correct test; allow 4
@@ -254,7 +239,7 @@ def test_planted_ethnicity_match_recovered_by_homophily_model():
     rows = []
     for seed in MATCH_SEEDS:
         sheets, funnel = simulate(seed, bme_gap=-0.03, match=0.04, n_vac=80)
-        r = isc.fit_homophily(isc.prepare(sheets, funnel)[0]).row(0, named=True)
+        r = scm.fit_homophily(isc.prepare(sheets, funnel)[0]).row(0, named=True)
         assert r["term"] == TERM_ETHNICITY_MATCH and r["primary"]
         rows.append(r)
     assert not recovery_misses(rows, 0.04, "ethnicity_match"), rows
@@ -265,7 +250,7 @@ def test_null_ethnicity_match_ci_covers_zero_on_most_seeds():
     covered = 0
     for seed in range(12):
         sheets0, funnel0 = simulate(300 + seed, match=0.0, n_vac=40, per_vac=6)
-        r0 = isc.fit_homophily(isc.prepare(sheets0, funnel0)[0]).row(0, named=True)
+        r0 = scm.fit_homophily(isc.prepare(sheets0, funnel0)[0]).row(0, named=True)
         covered += r0["ci_low"] <= 0.0 <= r0["ci_high"]
     assert covered >= 9, covered  # nominal 95%: 9+ of 12 has probability > 0.99
 
@@ -298,7 +283,7 @@ def _two_period_candidates(gap_pre: float, gap_post: float) -> pl.DataFrame:
 def test_score_gap_before_and_after_the_programme_hand_computed():
     from tasks.core.vocabulary import TERM_POST_PROGRAMME, contrast_term, interaction
 
-    out = isc.fit_programme_gap(_two_period_candidates(-0.05, -0.01))
+    out = scm.fit_programme_gap(_two_period_candidates(-0.05, -0.01))
     r = {row["term"]: row for row in out.iter_rows(named=True)}
     pre, post = r[contrast_term(TERM_POST_PROGRAMME, 0)], r[contrast_term(TERM_POST_PROGRAMME, 1)]
     change = r[interaction(TERM_BME, TERM_POST_PROGRAMME)]
@@ -314,12 +299,12 @@ def test_score_gap_before_and_after_the_programme_hand_computed():
     z = 1.959963984540054
     assert change["ci_low"] == pytest.approx(0.04 - z * change["std_error"])
     assert pre["ci_high"] < 0 and post["ci_low"] < 0 < post["ci_high"]
-    assert set(out["model"]) == {MODEL_MIXED_LINEAR} and set(out["specification"]) == {isc.SPEC_PROGRAMME}
+    assert set(out["model"]) == {MODEL_MIXED_LINEAR} and set(out["specification"]) == {scm.SPEC_PROGRAMME}
     assert not out["primary"].any()  # the primary bme row stays the all-periods gap
 
 
 def test_score_gap_by_period_needs_both_groups_in_both_periods():
     only_white_after = _two_period_candidates(-0.05, -0.01).filter(
         ~((pl.col("post_programme") == 1) & (pl.col("bme") == 1)))
-    assert isc.fit_programme_gap(only_white_after).height == 0
-    assert isc.fit_programme_gap(_two_period_candidates(-0.05, -0.01).drop("post_programme")).height == 0
+    assert scm.fit_programme_gap(only_white_after).height == 0
+    assert scm.fit_programme_gap(_two_period_candidates(-0.05, -0.01).drop("post_programme")).height == 0

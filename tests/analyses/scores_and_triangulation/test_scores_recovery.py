@@ -6,7 +6,8 @@ Two routes:
   generated, ingested and analysed through ``tasks.analyses.scores_and_triangulation.analysis.analyse``);
 * many small trusts read straight from the generator's CSV extracts (the
   ingest with text redaction is too slow to repeat 20 times): the raw score
-  rows go through ``normalise_score_rows`` and the same model code.
+  rows go through score_sheet_oracle.py (the mart's normalisation, checked
+  against the SQL in test_score_sheet_normalisation.py) and the same model code.
 
 Truths come from independent_truths.py (effects YAML + a separate
 calculation), never from truth.json: the ITS level and slope change from the
@@ -26,10 +27,12 @@ import polars as pl
 import pytest
 import yaml
 from scipy import stats
+from score_sheet_oracle import normalise_score_rows
 
 import edi_recruit.synthetic.generator as generate
 from tasks.analyses.scores_and_triangulation import interview_scores as isc
 from tasks.analyses.scores_and_triangulation import programme_impact as pi
+from tasks.analyses.scores_and_triangulation import score_models as scm
 from tasks.core.months import parse_month
 from tasks.core.paths import MAPPINGS_DIR
 from tasks.core.vocabulary import (
@@ -83,7 +86,7 @@ def extract_frames(d: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     rows = _read(d, "interview_scores").with_columns(
         pl.col("score").cast(pl.Float64), pl.col("max_score").cast(pl.Float64)
     ).join(apps.select("application_id", "vacancy_id"), on="application_id", how="inner")
-    sheets = isc.normalise_score_rows(rows).join(panel, on=["vacancy_id", "member_id"], how="left")
+    sheets = normalise_score_rows(rows).join(panel, on=["vacancy_id", "member_id"], how="left")
     return sheets, apps
 
 
@@ -143,7 +146,7 @@ def _gap_fit(tmp: Path, seed: int, applications: int, **terms) -> dict:
     generate.generate_trust(d, seed=seed, applications=applications, effects=_effects(**terms))
     sheets, funnel = extract_frames(d)
     _, cands = isc.prepare(sheets, funnel)
-    return _row(isc.fit_mixed_gap(cands), term=TERM_BME)
+    return _row(scm.fit_mixed_gap(cands), term=TERM_BME)
 
 
 GAP_SEEDS = (3, 4, 5, 6, 7)  # fixed in advance
@@ -174,7 +177,7 @@ def _drawn_gap_fit(seed: int, applications: int, **terms) -> dict:
     from in_process import score_and_tone_frames
 
     cands, _ = score_and_tone_frames(seed, applications, _effects(**terms))
-    return _row(isc.fit_mixed_gap(cands), term=TERM_BME)
+    return _row(scm.fit_mixed_gap(cands), term=TERM_BME)
 
 
 def test_null_gap_significant_at_most_at_the_nominal_rate_fast():
