@@ -92,13 +92,10 @@ def apply_sheet_rule(sheets: pl.DataFrame, group_col: str = "vacancy_id",
                      min_coverage: float = MIN_SHEET_COVERAGE) -> pl.DataFrame:
     """Classify each sheet (complete / partial_kept / partial_excluded / invalid) and add ``included``.
 
-    ``full_criteria`` is used when present (from raw rows); otherwise it is the
-    largest n_criteria among the sheets of ``group_col`` (the marts carry counts,
-    not criterion names).
+    A vacancy's criteria (``full_criteria``) are the largest n_criteria among the sheets of
+    ``group_col``: the marts carry counts of criteria scored, not criterion names.
     """
-    out = sheets
-    if "full_criteria" not in out.columns:
-        out = out.with_columns(pl.col("n_criteria").max().over(group_col).alias("full_criteria"))
+    out = sheets.with_columns(pl.col("n_criteria").max().over(group_col).alias("full_criteria"))
     coverage = pl.when(pl.col("full_criteria") > 0).then(
         pl.col("n_criteria") / pl.col("full_criteria")).otherwise(0.0)
     valid = (pl.col("max_score_sum").fill_null(0) > 0) & pl.col("normalised_score").is_not_null() \

@@ -10,17 +10,19 @@ and checks it agrees with this oracle row for row.
 The rule (docs/methods.md section 3, "Normalisation"), as the SQL computes it
 per sheet (application x panel member):
 
-* ``n_criteria`` = every criterion row of the sheet (``count(*)``), including
-  a row whose score is null;
+* ``n_criteria`` = the criteria scored: rows whose score is not null
+  (``count(score)``);
 * ``score_sum`` = sum of the non-null scores, null when none is;
-* ``max_score_sum`` = sum of the non-null maxima, null when none is;
+* ``max_score_sum`` = sum of the maxima of the scored criteria (the rows with a
+  non-null score), null when none is;
 * ``normalised_score`` = score_sum / max_score_sum, null when either sum is
   null or max_score_sum is 0.
 
-So a criterion row with a null score counts as scored 0 out of its maximum;
-only a criterion with no row makes a sheet partial.  (Rows with a null
-max_score are quarantined by the validation gate and never reach the mart;
-the oracle follows the SQL for them anyway.)
+So a criterion row with a null score is not scored, exactly like a criterion
+with no row: the sheet is partial and the partial-sheet rule decides it.
+Nothing is imputed.  (Rows with a null max_score are quarantined by the
+validation gate and never reach the mart; the oracle follows the SQL for
+them anyway.)
 """
 from __future__ import annotations
 
@@ -42,8 +44,9 @@ def normalise_score_rows(rows: pl.DataFrame) -> pl.DataFrame:
     sorted by application_id, member_id[, vacancy_id].
     """
     group_cols = ["application_id", "member_id"] + (["vacancy_id"] if "vacancy_id" in rows.columns else [])
-    sheets = rows.group_by(group_cols).agg(
-        pl.len().cast(pl.Int64).alias("n_criteria"),
+    scored = rows.with_columns(pl.when(pl.col("score").is_not_null()).then(pl.col("max_score")).alias("max_score"))
+    sheets = scored.group_by(group_cols).agg(
+        pl.col("score").count().cast(pl.Int64).alias("n_criteria"),
         _sum_or_null("score").alias("score_sum"),
         _sum_or_null("max_score").alias("max_score_sum"),
     ).with_columns(

@@ -34,7 +34,7 @@ def _rows(spec):
     """spec: {(app, member): {criterion: score or None}} -> raw score rows of vacancy V1.
 
     A criterion left out of a sheet's dict has no row (not scored: the sheet is partial); None is a
-    row with a null score, which the mart counts as scored 0 (test_score_sheet_normalisation.py)."""
+    row with a null score, which the mart treats the same: not scored (test_score_sheet_normalisation.py)."""
     out = []
     for (app, member), crit in spec.items():
         for c, s in crit.items():

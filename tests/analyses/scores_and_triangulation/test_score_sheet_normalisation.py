@@ -6,9 +6,8 @@ in-memory DuckDB on hand-made rows (mixed scales, partial sheets, a null
 criterion score, an all-null sheet) and on seeded random rows with null
 scores: hand values are checked on the SQL's output, and the oracle must
 agree with the SQL row for row.  The null rule (docs/methods.md section 3):
-a criterion row with a null score counts in n_criteria and its max_score in
-the denominator, i.e. it is scored 0; only a criterion with no row makes a
-sheet partial.
+a criterion row with a null score is not scored, like a criterion with no row:
+it is left out of n_criteria and of both sums, and the sheet is partial.
 """
 from __future__ import annotations
 
@@ -112,17 +111,18 @@ def test_mart_two_scales_small_case():
     assert mart_score_sheets(rows)["normalised_score"].to_list() == [pytest.approx(10 / 15)]
 
 
-def test_a_null_criterion_score_counts_as_scored_zero():
-    """The documented null rule, on the SQL: 4/5, null/10, 3/4 is 7/19 over 3 criteria (a complete sheet),
-    not 7/9 over the 2 non-null criteria (a partial one)."""
+def test_a_null_criterion_score_is_not_scored():
+    """The documented null rule, on the SQL: 4/5, null/10, 3/4 is 7/9 over the 2 criteria scored (a partial
+    sheet, kept at coverage 2/3), not 7/19 over 3 with the blank scored 0 (a complete one)."""
     assert MAX == {"c1": 5.0, "c2": 10.0, "c3": 4.0}
     sheets = mart_score_sheets(pl.concat([RAW, NULL_CRITERION]))
     s = _sheet(sheets, "A4", "M1")
-    assert (s["n_criteria"], s["score_sum"], s["max_score_sum"]) == (3, 7.0, 19.0)
-    assert s["normalised_score"] == pytest.approx(7 / 19)
+    assert (s["n_criteria"], s["score_sum"], s["max_score_sum"]) == (2, 7.0, 9.0)
+    assert s["normalised_score"] == pytest.approx(7 / 9)
     ruled = isc.apply_sheet_rule(sheets)
-    assert _sheet(ruled, "A4", "M1")["sheet_status"] == isc.SHEET_COMPLETE
+    assert _sheet(ruled, "A4", "M1")["sheet_status"] == isc.SHEET_PARTIAL_KEPT
     assert _sheet(ruled, "A3", "M3")["sheet_status"] == isc.SHEET_INVALID
+    assert (_sheet(sheets, "A3", "M3")["n_criteria"], _sheet(sheets, "A3", "M3")["max_score_sum"]) == (0, None)
 
 
 def test_oracle_matches_the_mart_sql_on_hand_made_rows_with_a_null_criterion_score():
