@@ -20,7 +20,8 @@ POLICY = load_policy()
 
 
 def build_run(db_src: Path, out: Path, run_id: str = "attack-run", as_of: str = "2024-01") -> dict:
-    """Copy the warehouse, run every analysis, publish, render the report and the exports."""
+    """Copy the warehouse, run the validation gate and every analysis, publish, render the report and the
+    exports (the monthly flow's steps, without Prefect)."""
     from tasks import analyses
     from tasks.core.run_context import RunContext
     from tasks.outputs.export import export_run
@@ -38,7 +39,15 @@ def build_run(db_src: Path, out: Path, run_id: str = "attack-run", as_of: str = 
     if key.exists():
         shutil.copy(key, str(db) + ".key")
     ctx = RunContext(db_path=str(db), run_id=run_id, as_of=as_of, out_dir=str(out / "runs"))
-    paths: dict[str, str] = {}
+    from tasks.marts import build_marts
+    from tasks.validation.gate import validate
+
+    # the gate's tables (validation, quarantine_summary) are published with the analyses' tables; an
+    # earlier validated run first, so that the row-count drift checks run too (as in a monthly series)
+    validate(str(db), f"{run_id}-previous", as_of=as_of, out_dir=str(out / "previous"), data_docs=False)
+    paths: dict[str, str] = dict(validate(str(db), run_id, as_of=as_of, out_dir=str(out / "runs"),
+                                          data_docs=False).result_paths)
+    build_marts(db)
     for name in analyses.ANALYSES:
         paths.update(write_tables(ctx, analyses.ANALYSES[name](ctx)))
     con = connect(db)

@@ -193,6 +193,44 @@ def test_exports_hold_exactly_the_published_tables(request, name):
                 assert csv[c].fill_null("").to_list() == df[c].fill_null("").to_list(), (t, c)
 
 
+def _static_numbers() -> set[str]:
+    """Numbers written in the checks' fixed wording (expectation suites, ingest checks): '5..VSM', '99'."""
+    import json
+
+    from tasks.core.paths import PROJECT_ROOT
+    from tasks.validation.rules import INGEST_EXPECTATIONS
+
+    texts = list(INGEST_EXPECTATIONS.values())
+    for f in (PROJECT_ROOT / "expectations").glob("*.json"):
+        texts += [(e.get("meta") or {}).get("reason", "") for e in json.loads(f.read_text())["expectations"]]
+    return {n for t in texts for n in NUMBER_RX.findall(t)}
+
+
+NUMBER_RX = re.compile(r"\d[\d,]*")
+
+
+@pytest.mark.parametrize("name", RUNS)
+def test_the_published_validation_tables_give_back_no_exact_count(request, name):
+    """The gate's published rows carry counts only as protected counts: no exact figure in a reason, no
+    percentage from exact counts (it would give back a rounded or suppressed count), no raw value."""
+    run = _run(request, name)
+    exact = run["results"]["validation"]
+    assert exact.filter(pl.col("expectation") == "row_count_drift")["detail"].str.contains(r"\d").all()
+    assert "unexpected_percent" in exact.columns   # the results keep them; publishing drops them
+    allowed = _static_numbers()
+    for t in ("validation", "quarantine_summary"):
+        df = run["published"][t]
+        assert {"detail", "unexpected_percent", "sample_ids"}.isdisjoint(df.columns), t
+        for reason in df["reason"].drop_nulls().to_list():
+            assert set(NUMBER_RX.findall(reason)) <= allowed, (t, reason)
+    v = run["published"]["validation"]
+    assert v.filter(pl.col("expectation") == "row_count_drift").height == exact.filter(
+        pl.col("expectation") == "row_count_drift").height > 0
+    # a reader's share: from the shown counts only
+    for r in v.filter(pl.col("unexpected_count") != "0").iter_rows(named=True):
+        assert r["unexpected_count"] == POLICY.symbol or not _bad(r["unexpected_count"]), r
+
+
 @pytest.mark.parametrize("name", RUNS)
 def test_rows_of_a_suppressed_group_show_no_statistics(request, name):
     run = _run(request, name)

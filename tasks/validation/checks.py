@@ -51,6 +51,10 @@ class Check:
     files: list[str] = field(default_factory=list)
     observed: str = ""
     action_taken: str = "none"
+    # what was observed, with exact figures or raw values (a share, row counts, a value that did not
+    # parse): kept in results.validation and the one-line messages for the data engineer, never
+    # published (the disclosure policy drops it: exact counts and raw values stay internal)
+    detail: str = ""
 
     @property
     def unexpected_percent(self) -> float:
@@ -63,7 +67,7 @@ class Check:
             "element_count": self.element_count, "unexpected_count": self.unexpected_count,
             "unexpected_percent": round(self.unexpected_percent, 4), "action_taken": self.action_taken,
             "file_names": ", ".join(self.files), "sample_ids": ", ".join(self.sample_ids[:SAMPLE_IDS]),
-            "reason": self.reason,
+            "reason": self.reason, "detail": self.detail,
         }
 
     def message(self) -> str:
@@ -75,7 +79,8 @@ class Check:
         if self.type.startswith("expect_table_") or self.name.endswith("_type"):
             count = self.observed or "failed"
         eg = f"; e.g. {', '.join(self.sample_ids[:SAMPLE_IDS])}" if self.sample_ids else ""
-        return f"{where}: {col}: {count}: {self.reason} [{self.table}.{self.name}]{eg}"
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"{where}: {col}: {count}: {self.reason}{detail} [{self.table}.{self.name}]{eg}"
 
 
 # --------------------------------------------------------------------------
@@ -125,7 +130,7 @@ def check_from_result(r, *, table: str, n_rows: int, params: dict, systemic_shar
         share = c.unexpected_count / c.element_count if c.element_count else 0.0
         c.observed = f"observed share {share:.1%}"
         if not r.success:
-            c.reason = f"{c.reason} ({c.observed}, threshold {1 - float(cfg.kwargs['mostly']):.0%})"
+            c.detail = f"{c.observed}, threshold {1 - float(cfg.kwargs['mostly']):.0%}"
     # the summary holds up to 20 offending row ids: enough for a sample and the file names
     c.row_ids = sorted(index_ids(res.get("partial_unexpected_index_list"))) if not r.success else []
     if not c.success and c.severity == "row-level" and is_systemic(
@@ -148,22 +153,28 @@ def _observe_aggregate(c: Check, r, *, n_rows: int, params: dict) -> None:
         c.observed = f"observed share {float(obs):.1%}"
         c.unexpected_count = int(round(float(obs) * n_rows))
         if not r.success:
-            c.reason = f"{c.reason} ({c.observed}, threshold {cfg.kwargs.get('max_value'):.0%})"
+            c.detail = f"{c.observed}, threshold {cfg.kwargs.get('max_value'):.0%}"
     else:
         c.observed = f"observed {obs}"
         if c.name == "row_count_drift":
-            c.reason = drift_reason(c.table, c.reason, r.success, obs, cfg.kwargs, params)
+            c.reason = drift_reason(c.table, c.reason, r.success)
+            c.detail = drift_detail(obs, cfg.kwargs, params)
 
 
-def drift_reason(table: str, reason: str, success: bool, observed, kwargs: dict, params: dict) -> str:
-    """The recorded reason of the row-count drift check describes what happened on this run."""
+def drift_reason(table: str, reason: str, success: bool) -> str:
+    """The recorded reason of the row-count drift check says what happened on this run, in words only:
+    the published copy of the reason carries no count (the exact figures are :func:`drift_detail`)."""
+    if success:
+        return f"the number of {table} rows is within the drift threshold of the previous validated run"
+    return reason
+
+
+def drift_detail(observed, kwargs: dict, params: dict) -> str:
+    """The drift check's exact figures, for the data engineer (results.validation ``detail``, messages)."""
     prev = params.get("previous_row_count")
     lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
     was = f"{prev:,} in the previous validated run" if prev is not None else f"expected {lo:,}..{hi:,}"
-    if success:
-        return (f"{observed:,} {table} rows, within the drift threshold of the previous validated run "
-                f"({was}; allowed {lo:,}..{hi:,})")
-    return f"{reason} ({observed:,} rows; {was}; allowed {lo:,}..{hi:,})"
+    return f"{observed:,} rows; {was}; allowed {lo:,}..{hi:,}"
 
 
 # --------------------------------------------------------------------------
@@ -182,7 +193,7 @@ def ingest_checks(con, table: str, *, systemic_share: float, systemic_min_rows: 
         if r:
             c.files = sorted(r["files"])
             c.sample_ids = [f"row {x}" for x in r["sample_rows"]]
-            c.reason = f"{reason}: {r['example_reason']}" if r["example_reason"] else reason
+            c.detail = r["example_reason"] or ""  # may quote the raw value: never published
             c.action_taken = "quarantined"
             m = re.search(r"could not parse (\w+)", r["example_reason"] or "")
             c.column = m.group(1) if m else None

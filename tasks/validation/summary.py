@@ -23,7 +23,7 @@ VALIDATION_COLUMNS = {
     "suite": pl.Utf8, "expectation": pl.Utf8, "expectation_type": pl.Utf8, "column_name": pl.Utf8,
     "severity": pl.Utf8, "success": pl.Boolean, "element_count": pl.Int64, "unexpected_count": pl.Int64,
     "unexpected_percent": pl.Float64, "action_taken": pl.Utf8, "file_names": pl.Utf8, "sample_ids": pl.Utf8,
-    "reason": pl.Utf8,
+    "reason": pl.Utf8, "detail": pl.Utf8,
 }
 
 

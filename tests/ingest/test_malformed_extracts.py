@@ -225,7 +225,7 @@ def test_03_wrong_type_values_are_quarantined_by_row(case):
     assert case.all_quarantined() == {"interview_scores": {n: "values_parse" for n in bad_rows}}
     v = out.tables["validation"]
     row = v.filter((v["suite"] == "interview_scores") & (v["expectation"] == "values_parse")).row(0, named=True)
-    assert row["unexpected_count"] == 2 and row["severity"] == "row-level" and "score" in row["reason"]
+    assert row["unexpected_count"] == 2 and row["severity"] == "row-level" and "score" in row["detail"]
     case.assert_reconciled()
 
 
@@ -569,7 +569,7 @@ def test_21_unknown_ethnicity_share_above_threshold_is_a_warning(case):
     assert case.all_quarantined() == {}
     w = out.warnings
     row = w.filter((w["suite"] == "applications") & (w["expectation"] == "unknown_ethnicity_share")).row(0, named=True)
-    assert row["unexpected_count"] >= 200 and "threshold 10%" in row["reason"]
+    assert row["unexpected_count"] >= 200 and "threshold 10%" in row["detail"]
     assert "unknown_ethnicity_share" in out.summary
     case.assert_reconciled()
 

@@ -1,7 +1,9 @@
 """Checks: the one-line message, results rows, drift reasons and reconciliation checks."""
 from __future__ import annotations
 
-from tasks.validation.checks import Check, drift_reason, reconciliation_checks
+import re
+
+from tasks.validation.checks import Check, drift_detail, drift_reason, reconciliation_checks
 
 
 def _check(**kw) -> Check:
@@ -28,13 +30,22 @@ def test_row_keeps_five_sample_ids_and_rounds_the_percent():
     assert row["column_name"] == "shortlisted" and row["action_taken"] == "none"
 
 
-def test_drift_reason_describes_the_outcome():
+def test_drift_reason_describes_the_outcome_in_words_and_the_detail_gives_the_figures():
     kwargs = {"min_value": 750, "max_value": 1250}
-    ok = drift_reason("workforce", "moved", True, 1000, kwargs, {"previous_row_count": 1000})
-    assert ok == ("1,000 workforce rows, within the drift threshold of the previous validated run "
-                  "(1,000 in the previous validated run; allowed 750..1,250)")
-    bad = drift_reason("workforce", "moved", False, 500, kwargs, {"previous_row_count": 1000})
-    assert bad == "moved (500 rows; 1,000 in the previous validated run; allowed 750..1,250)"
+    ok = drift_reason("workforce", "moved", True)
+    assert ok == "the number of workforce rows is within the drift threshold of the previous validated run"
+    assert drift_reason("workforce", "moved", False) == "moved"
+    assert not re.search(r"\d", ok)   # the reason is published: no count in it
+    assert drift_detail(500, kwargs, {"previous_row_count": 1000}) == (
+        "500 rows; 1,000 in the previous validated run; allowed 750..1,250")
+    assert drift_detail(500, kwargs, {}) == "500 rows; expected 750..1,250; allowed 750..1,250"
+
+
+def test_the_detail_is_in_the_row_and_the_message_but_not_the_reason():
+    c = _check(unexpected_count=3, element_count=8000)
+    c.detail = "observed share 0.0%, threshold 10%"
+    assert c.row()["detail"] == c.detail and c.detail not in c.row()["reason"]
+    assert c.detail in c.message()
 
 
 def test_reconciliation_checks_only_for_unbalanced_tables():
