@@ -31,7 +31,7 @@ demo: $(STAMP)
 	$(BIN)/edi-recruit demo --workdir data/demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
