@@ -124,3 +124,24 @@ def test_number_formats_ratios_proportions_and_p_values():
     assert cell("p_value", 2.04e-08) == "< 0.001" and cell("odds_ratio", 1.040638095488899) == "1.04"
     assert cell("selection_rate", 0.333) == "33.3%" and cell("ci_low", 0.5991, ratio_ci=True) == "0.60"
     assert "e-0" not in cell("estimate", 0.00002)  # never scientific notation
+
+
+def test_data_quality_lists_the_checks_that_did_not_pass_first_in_words(tmp_path):
+    v = pl.DataFrame({
+        "suite": ["applications", "applications", "vacancies"],
+        "expectation": ["file_is_utf8", "unknown_ethnicity_share", "posts_positive"],
+        "severity": ["warning", "warning", "row-level"], "success": [True, False, True],
+        "element_count": [1, 8000, 390], "unexpected_count": [0, 990, 0], "unexpected_percent": [0.0, 12.4, 0.0],
+        "action_taken": ["none", "reported", "none"], "file_names": ["applications.csv", "", ""],
+        "reason": ["file is UTF-8", "the share of rows with ethnicity not stated is above the threshold",
+                   "Number of Posts is below 1"]})
+    build_fake_warehouse(tmp_path / "w.duckdb", tmp_path / "res", tables={"validation": v})
+    sec = _section(render_report(tmp_path / "w.duckdb", run_id="run-fake").read_text(encoding="utf-8"),
+                   "section-data-quality")
+    assert "2 of 3 checks passed" in sec
+    head = re.findall(r"<th>(.*?)</th>", sec)
+    assert head == ["table", "check", "severity", "passed", "rows checked", "rows failing", "action taken", "files",
+                    "what the check found"]
+    first = re.search(r"<tbody><tr>(.*?)</tr>", sec).group(1)
+    assert "unknown_ethnicity_share" in first
+    assert "unexpected_percent" not in sec and "12.4" not in sec

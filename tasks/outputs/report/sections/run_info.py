@@ -17,6 +17,13 @@ from tasks.outputs.report.format import NA, cols, esc, html_table, not_available
 from tasks.outputs.report.sections.base import Ctx
 
 
+# the data checks as a reader sees them: which table, which check, how it came out and what was done
+QUALITY_COLUMNS = {"suite": "table", "expectation": "check", "severity": "severity", "success": "passed",
+                   "element_count": "rows checked", "unexpected_count": "rows failing",
+                   "action_taken": "action taken", "file_names": "files", "reason": "what the check found"}
+QUARANTINE_COLUMNS = {"table_name": "table", "expectation": "check", "reason": "reason", "rows": "rows"}
+
+
 def section_quality(c: Ctx) -> str:
     v, q = c.get("validation"), c.get("quarantine_summary")
     if v is None and q is None:
@@ -25,11 +32,15 @@ def section_quality(c: Ctx) -> str:
     if v is not None:
         out.append("<h3>Validation summary</h3>")
         if cols(v, "success"):
-            ok = v.filter(pl.col("success").cast(pl.Utf8).is_in(["true", "True", "1"])).height
-            out.append(f"<p>{ok} of {v.height} expectations met.</p>")
-        out.append(html_table(v))
+            passed = pl.col("success").cast(pl.Utf8).is_in(["true", "True", "1"])
+            ok = v.filter(passed).height
+            out.append(f"<p>{ok} of {v.height} checks passed. Checks that did not pass come first; the "
+                       "workbook's validation sheet lists every check.</p>")
+            v = v.with_columns(passed.alias("_passed")).sort("_passed", maintain_order=True).drop("_passed")
+        out.append(html_table(v, list(QUALITY_COLUMNS), headers=QUALITY_COLUMNS))
     if q is not None:
-        out.append("<h3>Quarantined rows by reason</h3>" + html_table(q))
+        out.append("<h3>Quarantined rows by reason</h3>" + html_table(q, list(QUARANTINE_COLUMNS),
+                                                                       headers=QUARANTINE_COLUMNS))
     return "".join(out)
 
 
