@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 
 import numpy as np
 import polars as pl
@@ -49,6 +50,23 @@ from tasks.stats.clustered import cluster_codes
 from tasks.stats.fixed_effects import demean_twoway
 
 log = logging.getLogger(__name__)
+
+MIXEDLM_WARNINGS_MODULE = r"statsmodels\.regression\.mixed_linear_model"
+
+
+def quiet_mixedlm_warnings() -> None:
+    """Ignore MixedLM's own warnings (boundary MLE, retries, singular covariance) process-wide.
+
+    Each fit's convergence is judged from the fit (:func:`_fit_mixedlm`) and logged there.  A
+    catch_warnings() block alone is not enough: it swaps the process's filters, and the analyses run in
+    threads, so another thread's block could restore the filters while a fit warns (the warning then
+    reached the run log).  Installed at import and again before every fit (idempotent: one entry), the
+    filter is in the copy any later block saves and restores.
+    """
+    warnings.filterwarnings("ignore", module=MIXEDLM_WARNINGS_MODULE)
+
+
+quiet_mixedlm_warnings()
 
 
 # specifications in results.score_effects
@@ -109,10 +127,9 @@ def _fit_mixedlm(y, X, groups, what: str):
 
     Returns the first converged fit, else the last fit that ran (unconverged), else None.
     """
-    import warnings
-
     import statsmodels.api as sm
 
+    quiet_mixedlm_warnings()
     res = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
