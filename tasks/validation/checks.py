@@ -195,7 +195,7 @@ def ingest_checks(con, table: str, *, systemic_share: float, systemic_min_rows: 
             c.sample_ids = [f"row {x}" for x in r["sample_rows"]]
             c.detail = r["example_reason"] or ""  # may quote the raw value: never published
             c.action_taken = "quarantined"
-            m = re.search(r"could not parse (\w+)", r["example_reason"] or "")
+            m = re.search(r"could not parse (\w+)", c.detail)
             c.column = m.group(1) if m else None
             if is_systemic(unexpected=n, rows=raw_n, systemic_share=systemic_share,
                            systemic_min_rows=systemic_min_rows):

@@ -36,7 +36,7 @@ def section_quality(c: Ctx) -> str:
             ok = v.filter(passed).height
             out.append(f"<p>{ok} of {v.height} checks passed. Checks that did not pass come first; the "
                        "workbook's validation sheet lists every check.</p>")
-            v = v.with_columns(passed.alias("_passed")).sort("_passed", maintain_order=True).drop("_passed")
+            v = v.sort(passed, maintain_order=True)
         out.append(html_table(v, list(QUALITY_COLUMNS), headers=QUALITY_COLUMNS))
     if q is not None:
         out.append("<h3>Quarantined rows by reason</h3>" + html_table(q, list(QUARANTINE_COLUMNS),
